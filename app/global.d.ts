@@ -1,0 +1,7 @@
+import type { DoinNode } from './localNode';
+
+declare global {
+  interface Window {
+    doin: DoinNode;
+  }
+}

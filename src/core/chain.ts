@@ -1,0 +1,281 @@
+/**
+ * The chain state machine: applyBlock(state, block) checks everything a block claims and
+ * returns the next state or a precise error. It never throws on bad input and never mutates
+ * the state it was given.
+ */
+import type { AccountId } from './crypto';
+import { encodeCanonical, equalBytes } from './encoding';
+import type { Hash } from './hash';
+import { blockReward, checkTransfer, coinbaseOutputs, emptyAccount } from './ledger';
+import { merkleRoot } from './merkle';
+import { blockHash, optimaeLeaf, transactionLeaf, verifyHeader, verifyTransfer } from './objects';
+import { assessOptimae, type OptimaeAssessment } from './poo';
+import { effectiveReputation } from './reputation';
+import {
+  type AccountState,
+  BlockSchema,
+  type ChainState,
+  type Coinbase,
+  LIMITS,
+  type NetworkParams,
+  parse,
+  type RecentBlock,
+  type Transfer,
+} from './schemas';
+import { nextThreshold } from './threshold';
+
+export type BlockErrorCode =
+  | 'schema'
+  | 'height'
+  | 'prev-hash'
+  | 'signature'
+  | 'timestamp-past'
+  | 'timestamp-future'
+  | 'threshold'
+  | 'optimae-root'
+  | 'tx-root'
+  | 'optimae'
+  | 'increment-sum'
+  | 'below-threshold'
+  | 'coinbase'
+  | 'transaction';
+
+export interface BlockError {
+  readonly code: BlockErrorCode;
+  readonly message: string;
+}
+
+export type ApplyResult =
+  | {
+      readonly ok: true;
+      readonly state: ChainState;
+      readonly hash: Hash;
+      readonly assessments: readonly OptimaeAssessment[];
+    }
+  | { readonly ok: false; readonly error: BlockError };
+
+export interface ApplyOptions {
+  /** Local clock (ms). When given, blocks too far in the future are refused. */
+  readonly now?: number;
+}
+
+const fail = (code: BlockErrorCode, message: string): ApplyResult => ({
+  ok: false,
+  error: { code, message },
+});
+
+/** Median of the recent block timestamps: a new block must be later than this. */
+export function medianTimePast(state: ChainState): number {
+  const span = state.params.time.medianSpan;
+  const times = state.recentBlocks
+    .slice(-span)
+    .map((b) => b.timestamp)
+    .sort((a, b) => a - b);
+  return times[times.length >> 1] as number;
+}
+
+export const recentBlockWindow = (params: NetworkParams): number =>
+  Math.max(params.quorum.commitExpiryBlocks + 1, params.time.medianSpan);
+
+export function applyBlock(
+  state: ChainState,
+  input: unknown,
+  options: ApplyOptions = {},
+): ApplyResult {
+  const parsed = parse(BlockSchema, input);
+  if (!parsed.ok) return fail('schema', parsed.error);
+  const block = parsed.value;
+  const { header } = block;
+  const params = state.params;
+  const height = state.height + 1;
+
+  if (header.height !== height)
+    return fail('height', `height ${header.height}, expected ${height}`);
+  if (header.prevHash !== state.tipHash) return fail('prev-hash', 'block does not extend the tip');
+  if (!verifyHeader(header, block.signature, state.networkId, header.generator)) {
+    return fail('signature', 'block signature does not match the generator');
+  }
+  const mtp = medianTimePast(state);
+  if (header.timestamp <= mtp) {
+    return fail('timestamp-past', `timestamp ${header.timestamp} not after median time ${mtp}`);
+  }
+  if (options.now !== undefined && header.timestamp > options.now + params.time.maxFutureDriftMs) {
+    return fail('timestamp-future', `timestamp ${header.timestamp} is too far in the future`);
+  }
+  if (header.threshold !== state.threshold) {
+    return fail('threshold', `threshold ${header.threshold}, schedule says ${state.threshold}`);
+  }
+  if (merkleRoot(block.optimae.map(optimaeLeaf)) !== header.optimaeRoot) {
+    return fail('optimae-root', 'optimae merkle root mismatch');
+  }
+  if (merkleRoot(block.transactions.map(transactionLeaf)) !== header.txRoot) {
+    return fail('tx-root', 'transaction merkle root mismatch');
+  }
+
+  // ---- optimae: verdicts, increments, new bests -------------------------------------------
+  const domains = { ...state.domains };
+  const usedInBlock = new Set<Hash>();
+  const assessments: OptimaeAssessment[] = [];
+  for (const [index, optimae] of block.optimae.entries()) {
+    const check = assessOptimae(optimae, {
+      networkId: state.networkId,
+      params,
+      height,
+      recentBlocks: state.recentBlocks,
+      isCommitUsed: (id) => id in state.recentCommits || usedInBlock.has(id),
+      currentBest: (domainId) => (domains[domainId] as { bestMetric: number }).bestMetric,
+      optimizerReputation: (id) => effectiveReputation(state.accounts[id], height, params),
+    });
+    if (!check.ok) return fail('optimae', `optimae ${index}: ${check.error}`);
+    const a = check.value;
+    usedInBlock.add(a.commitId);
+    assessments.push(a);
+    if (a.verdict === 'accepted') {
+      const previous = domains[a.domainId];
+      domains[a.domainId] = {
+        bestMetric: a.verifiedMetric,
+        bestParamsHash: a.paramsHash,
+        bestCommitId: a.commitId,
+        bestHeight: height,
+        verifiedCount: (previous?.verifiedCount ?? 0) + 1,
+      };
+    }
+  }
+  const incrementSum = assessments.reduce((sum, a) => sum + a.increment, 0);
+  if (incrementSum !== header.incrementSum) {
+    return fail('increment-sum', `increment sum ${header.incrementSum}, verified ${incrementSum}`);
+  }
+  if (incrementSum < state.threshold) {
+    return fail(
+      'below-threshold',
+      `increment sum ${incrementSum} below threshold ${state.threshold}`,
+    );
+  }
+
+  // ---- ledger ----------------------------------------------------------------------------
+  const accounts: Record<AccountId, AccountState> = { ...state.accounts };
+  const account = (id: AccountId): AccountState => accounts[id] ?? emptyAccount(height);
+  const [coinbase, ...transfers] = block.transactions;
+  if (coinbase?.type !== 'coinbase') {
+    return fail('coinbase', 'the first transaction must be the coinbase');
+  }
+  const expected: Coinbase = {
+    type: 'coinbase',
+    height,
+    outputs: coinbaseOutputs(height, header.generator, assessments, params),
+  };
+  if (!equalBytes(encodeCanonical(coinbase), encodeCanonical(expected))) {
+    return fail('coinbase', 'coinbase does not match the reward split');
+  }
+  for (const out of expected.outputs) {
+    const acc = account(out.to);
+    accounts[out.to] = { ...acc, balance: acc.balance + out.amount };
+  }
+  for (const [index, tx] of transfers.entries()) {
+    if (tx.type !== 'transfer')
+      return fail('transaction', `transaction ${index + 1}: second coinbase`);
+    const error = applyTransfer(
+      tx as Transfer,
+      accounts,
+      header.generator,
+      state.networkId,
+      height,
+    );
+    if (error) return fail('transaction', `transaction ${index + 1}: ${error}`);
+  }
+
+  // ---- reputation -------------------------------------------------------------------------
+  const adjust = (id: AccountId, delta: number) => {
+    const acc = account(id);
+    const current = effectiveReputation(acc, height, params);
+    accounts[id] = { ...acc, reputation: Math.max(0, current + delta), reputationHeight: height };
+  };
+  const rep = params.reputation;
+  for (const a of assessments) {
+    if (a.verdict === 'accepted') adjust(a.optimizer, rep.perVerifiedOptimae);
+    if (a.verdict === 'false-claim') adjust(a.optimizer, -rep.falseClaimPenalty);
+    for (const id of a.agreeing) adjust(id, rep.perAgreeingVote);
+    for (const id of a.outliers) adjust(id, -rep.outlierPenalty);
+  }
+
+  // ---- bookkeeping: threshold schedule, recent blocks, commits ----------------------------
+  const hash = blockHash(header);
+  const parent = state.recentBlocks[state.recentBlocks.length - 1] as RecentBlock;
+  const schedule = nextThreshold(state, header.timestamp - parent.timestamp, height, params);
+  const recentCommits: Record<Hash, number> = {};
+  for (const [id, at] of Object.entries(state.recentCommits)) {
+    if (height - at < params.quorum.commitExpiryBlocks) recentCommits[id] = at;
+  }
+  for (const id of usedInBlock) recentCommits[id] = height;
+  const recentBlocks = [
+    ...state.recentBlocks,
+    { hash, height, timestamp: header.timestamp, ...evaluatorSets(accounts, height, params) },
+  ].slice(-recentBlockWindow(params));
+
+  return {
+    ok: true,
+    hash,
+    assessments,
+    state: {
+      params,
+      networkId: state.networkId,
+      height,
+      tipHash: hash,
+      cumulativeWork: state.cumulativeWork + header.threshold,
+      ...schedule,
+      totalSupply: state.totalSupply + blockReward(height, params),
+      accounts,
+      domains,
+      recentBlocks,
+      recentCommits,
+    },
+  };
+}
+
+export function applyTransfer(
+  tx: Transfer,
+  accounts: Record<AccountId, AccountState>,
+  generator: AccountId,
+  networkId: Hash,
+  height: number,
+): string | null {
+  if (!verifyTransfer(tx, networkId)) return 'bad transfer signature';
+  const sender = accounts[tx.from];
+  const check = checkTransfer(tx, sender);
+  if (!check.ok) return check.error;
+  const from = sender as AccountState;
+  accounts[tx.from] = {
+    ...from,
+    balance: from.balance - tx.amount - tx.fee,
+    nonce: from.nonce + 1,
+  };
+  const to = accounts[tx.to] ?? emptyAccount(height);
+  accounts[tx.to] = { ...to, balance: to.balance + tx.amount };
+  if (tx.fee > 0) {
+    const gen = accounts[generator] ?? emptyAccount(height);
+    accounts[generator] = { ...gen, balance: gen.balance + tx.fee };
+  }
+  return null;
+}
+
+/** Established evaluators and newcomers after a block, strongest first, capped, then sorted. */
+export function evaluatorSets(
+  accounts: Readonly<Record<AccountId, AccountState>>,
+  height: number,
+  params: NetworkParams,
+): { evaluators: AccountId[]; newcomers: AccountId[] } {
+  const ranked: [AccountId, number][] = [];
+  for (const [id, acc] of Object.entries(accounts)) {
+    const rep = effectiveReputation(acc, height, params);
+    if (rep > 0) ranked.push([id, rep]);
+  }
+  ranked.sort(([a, ra], [b, rb]) => rb - ra || (a < b ? -1 : 1));
+  const min = params.reputation.evaluatorMin;
+  const pick = (established: boolean) =>
+    ranked
+      .filter(([, rep]) => rep >= min === established)
+      .slice(0, LIMITS.maxEligibleEvaluators)
+      .map(([id]) => id)
+      .sort();
+  return { evaluators: pick(true), newcomers: pick(false) };
+}

@@ -1,0 +1,57 @@
+/**
+ * Threshold controller: the increment sum a block must reach. It holds the mean block time near
+ * the target with an integer EMA of block intervals, a per-block step clamp, a per-epoch clamp
+ * and global bounds. Integer-only arithmetic, derived from block timestamps alone, so every peer
+ * computes the same schedule.
+ */
+import type { NetworkParams } from './schemas';
+
+export interface ThresholdState {
+  readonly threshold: number;
+  readonly emaBlockTimeMs: number;
+  readonly epochStartThreshold: number;
+}
+
+export function initialThresholdState(params: NetworkParams): ThresholdState {
+  return {
+    threshold: clampToBounds(params.threshold.initial, params),
+    emaBlockTimeMs: params.targetBlockTimeMs,
+    epochStartThreshold: clampToBounds(params.threshold.initial, params),
+  };
+}
+
+function clampToBounds(value: number, params: NetworkParams): number {
+  return Math.min(params.threshold.max, Math.max(params.threshold.min, value));
+}
+
+/** The threshold state after a block at `height` that came `intervalMs` after its parent. */
+export function nextThreshold(
+  previous: ThresholdState,
+  intervalMs: number,
+  height: number,
+  params: NetworkParams,
+): ThresholdState {
+  const cfg = params.threshold;
+  const target = params.targetBlockTimeMs;
+  // A clamped interval keeps one lying timestamp from swinging the EMA far.
+  const interval = Math.min(target * cfg.intervalClampFactor, Math.max(1, intervalMs));
+  const ema = Math.max(
+    1,
+    Math.floor((previous.emaBlockTimeMs * (cfg.emaWindow - 1) + interval) / cfg.emaWindow),
+  );
+  const current = BigInt(previous.threshold);
+  // Blocks faster than the target raise the bar, slower ones lower it.
+  let next = (current * BigInt(target)) / BigInt(ema);
+  const stepUp = (current * BigInt(10_000 + cfg.maxStepBps)) / 10_000n;
+  const stepDown = (current * BigInt(10_000 - cfg.maxStepBps)) / 10_000n;
+  if (next > stepUp) next = stepUp;
+  if (next < stepDown) next = stepDown;
+  const epochStart = BigInt(previous.epochStartThreshold);
+  const factor = BigInt(cfg.epochMaxFactor);
+  if (next > epochStart * factor) next = epochStart * factor;
+  if (next < epochStart / factor) next = epochStart / factor;
+  const threshold = clampToBounds(Number(next), params);
+  const epochStartThreshold =
+    height % cfg.epochLength === 0 ? threshold : previous.epochStartThreshold;
+  return { threshold, emaBlockTimeMs: ema, epochStartThreshold };
+}
