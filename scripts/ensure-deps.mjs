@@ -46,7 +46,9 @@ function npm(args) {
 const reason = reasonToInstall();
 if (reason !== null) {
   console.error(`ensure-deps: ${reason}; installing.`);
-  const ok = (existsSync(lockfile) && npm(['ci'])) || npm(['install']);
+  // `npm install` rather than `npm ci`: it still honours the lock's versions, and npm 11 omits
+  // other platforms' optional binaries (Biome's) from the lock, which makes `npm ci` refuse it.
+  const ok = npm(['install', '--no-audit', '--no-fund']);
   if (!ok) {
     console.error('ensure-deps: installing dependencies failed.');
     process.exit(1);

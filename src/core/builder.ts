@@ -1,15 +1,22 @@
 /**
  * Block building: from a pool of optimae (with their votes) and pending transfers, assemble the
- * block this node would make on top of `state`, or say why it cannot yet. The result is checked
- * with applyBlock before it is returned, so a built block is always one every peer accepts.
+ * block this node would make on top of `state` at `timestamp`, or say why it cannot yet. The
+ * result is checked with applyBlock before it is returned, so a built block is one every peer
+ * accepts.
  */
 import { applyBlock, applyTransfer } from './chain';
 import type { KeyPair } from './crypto';
 import type { Hash } from './hash';
-import { coinbaseOutputs } from './ledger';
+import { coinbaseOutputs, emptyAccount } from './ledger';
 import { merkleRoot } from './merkle';
 import { optimaeLeaf, signHeader, transactionLeaf } from './objects';
-import { assessOptimae, domainById, improvement, type OptimaeAssessment } from './poo';
+import {
+  type CheckedOptimae,
+  checkOptimae,
+  improvement,
+  judgeOptimae,
+  type OptimaeAssessment,
+} from './poo';
 import { effectiveReputation } from './reputation';
 import {
   type AccountState,
@@ -21,6 +28,7 @@ import {
   type Transaction,
   type Transfer,
 } from './schemas';
+import { requiredThreshold } from './threshold';
 
 export interface BuildInput {
   readonly state: ChainState;
@@ -32,59 +40,60 @@ export interface BuildInput {
 
 export type BuildResult =
   | { ok: true; block: Block; hash: Hash; assessments: readonly OptimaeAssessment[] }
-  | { ok: false; reason: string; incrementSum: number };
+  | { ok: false; reason: string; incrementSum: number; threshold: number };
+
+/** The threshold a block made now would have to reach. */
+export function thresholdAt(state: ChainState, timestamp: number): number {
+  const parent = state.recentBlocks[state.recentBlocks.length - 1];
+  return requiredThreshold(state.threshold, timestamp - (parent?.timestamp ?? 0), state.params);
+}
 
 export function buildBlock(input: BuildInput): BuildResult {
   const { state, generator, timestamp } = input;
   const params = state.params;
   const height = state.height + 1;
+  const threshold = thresholdAt(state, timestamp);
+
+  // Check each candidate once; drop duplicates and anything not valid on this chain.
+  const checked: { optimae: Optimae; value: CheckedOptimae }[] = [];
+  const seen = new Set<Hash>();
+  for (const optimae of input.optimae) {
+    const check = checkOptimae(optimae, {
+      networkId: state.networkId,
+      params,
+      height,
+      recentBlocks: state.recentBlocks,
+      isCommitUsed: (id) => id in state.recentCommits || seen.has(id),
+    });
+    if (!check.ok) continue;
+    seen.add(check.value.commitId);
+    checked.push({ optimae, value: check.value });
+  }
+  // Each domain's optimae from least to most improving, so each is paid for what it adds.
+  checked.sort((a, b) => {
+    const domainA = a.value.domain.id;
+    const domainB = b.value.domain.id;
+    if (domainA !== domainB) return domainA < domainB ? -1 : 1;
+    return improvement(a.value.domain, b.value.agreement.median, a.value.agreement.median);
+  });
+
   const bests: Record<string, number> = Object.fromEntries(
     Object.entries(state.domains).map(([id, d]) => [id, d.bestMetric]),
   );
-  const used = new Set<Hash>();
-  const context = {
-    networkId: state.networkId,
-    params,
-    height,
-    recentBlocks: state.recentBlocks,
-    isCommitUsed: (id: Hash) => id in state.recentCommits || used.has(id),
-    currentBest: (domainId: string) => bests[domainId] as number,
-    optimizerReputation: (id: string) => effectiveReputation(state.accounts[id], height, params),
-  };
-
-  // First pass against the block's starting bests: keep what is valid at all, then order each
-  // domain's optimae from least to most improving, so each one is paid for what it adds.
-  const valid: { optimae: Optimae; metric: number }[] = [];
-  for (const optimae of input.optimae) {
-    const check = assessOptimae(optimae, context);
-    if (check.ok) valid.push({ optimae, metric: check.value.verifiedMetric });
-  }
-  valid.sort((a, b) => {
-    const domainA = a.optimae.commit.domainId;
-    const domainB = b.optimae.commit.domainId;
-    if (domainA !== domainB) return domainA < domainB ? -1 : 1;
-    const domain = domainById(params, domainA);
-    return domain ? improvement(domain, b.metric, a.metric) : 0;
+  const chosen = checked.slice(0, LIMITS.maxOptimaePerBlock);
+  const assessments = chosen.map(({ value }) => {
+    const reputation = effectiveReputation(state.accounts[value.optimizer], height, params);
+    const a = judgeOptimae(value, bests[value.domain.id] as number, reputation, params);
+    if (a.verdict === 'accepted') bests[a.domainId] = a.verifiedMetric;
+    return a;
   });
-
-  const chosen: Optimae[] = [];
-  const assessments: OptimaeAssessment[] = [];
-  for (const { optimae } of valid) {
-    if (chosen.length >= LIMITS.maxOptimaePerBlock) break;
-    const check = assessOptimae(optimae, context);
-    if (!check.ok) continue;
-    chosen.push(optimae);
-    assessments.push(check.value);
-    used.add(check.value.commitId);
-    if (check.value.verdict === 'accepted')
-      bests[check.value.domainId] = check.value.verifiedMetric;
-  }
   const incrementSum = assessments.reduce((sum, a) => sum + a.increment, 0);
-  if (incrementSum < state.threshold) {
+  if (incrementSum < threshold) {
     return {
       ok: false,
-      reason: `verified increments ${incrementSum} below threshold ${state.threshold}`,
+      reason: `verified increments ${incrementSum} below threshold ${threshold}`,
       incrementSum,
+      threshold,
     };
   }
 
@@ -96,12 +105,7 @@ export function buildBlock(input: BuildInput): BuildResult {
   // Dry-run transfers on a scratch ledger so only ones that apply in this order are included.
   const scratch: Record<string, AccountState> = { ...state.accounts };
   for (const out of coinbase.outputs) {
-    const acc = scratch[out.to] ?? {
-      balance: 0,
-      nonce: 0,
-      reputation: 0,
-      reputationHeight: height,
-    };
+    const acc = scratch[out.to] ?? emptyAccount(height);
     scratch[out.to] = { ...acc, balance: acc.balance + out.amount };
   }
   const transfers: Transfer[] = [];
@@ -114,24 +118,25 @@ export function buildBlock(input: BuildInput): BuildResult {
   }
 
   const transactions: Transaction[] = [coinbase, ...transfers];
+  const optimae = chosen.map((c) => c.optimae);
   const header: BlockHeader = {
     version: 1,
     height,
     prevHash: state.tipHash,
     timestamp,
     generator: generator.publicKey,
-    threshold: state.threshold,
+    threshold,
     incrementSum,
-    optimaeRoot: merkleRoot(chosen.map(optimaeLeaf)),
+    optimaeRoot: merkleRoot(optimae.map(optimaeLeaf)),
     txRoot: merkleRoot(transactions.map(transactionLeaf)),
   };
   const block: Block = {
     header,
     signature: signHeader(header, generator, state.networkId),
-    optimae: chosen,
+    optimae,
     transactions,
   };
   const applied = applyBlock(state, block);
-  if (!applied.ok) return { ok: false, reason: applied.error.message, incrementSum };
+  if (!applied.ok) return { ok: false, reason: applied.error.message, incrementSum, threshold };
   return { ok: true, block, hash: applied.hash, assessments: applied.assessments };
 }

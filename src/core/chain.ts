@@ -9,20 +9,21 @@ import type { Hash } from './hash';
 import { blockReward, checkTransfer, coinbaseOutputs, emptyAccount } from './ledger';
 import { merkleRoot } from './merkle';
 import { blockHash, optimaeLeaf, transactionLeaf, verifyHeader, verifyTransfer } from './objects';
-import { assessOptimae, type OptimaeAssessment } from './poo';
+import { checkOptimae, judgeOptimae, type OptimaeAssessment } from './poo';
 import { effectiveReputation } from './reputation';
 import {
   type AccountState,
   BlockSchema,
   type ChainState,
   type Coinbase,
+  type DomainState,
   LIMITS,
   type NetworkParams,
   parse,
   type RecentBlock,
   type Transfer,
 } from './schemas';
-import { nextThreshold } from './threshold';
+import { nextThreshold, requiredThreshold } from './threshold';
 
 export type BlockErrorCode =
   | 'schema'
@@ -102,8 +103,11 @@ export function applyBlock(
   if (options.now !== undefined && header.timestamp > options.now + params.time.maxFutureDriftMs) {
     return fail('timestamp-future', `timestamp ${header.timestamp} is too far in the future`);
   }
-  if (header.threshold !== state.threshold) {
-    return fail('threshold', `threshold ${header.threshold}, schedule says ${state.threshold}`);
+  const parent = state.recentBlocks[state.recentBlocks.length - 1] as RecentBlock;
+  const elapsed = header.timestamp - parent.timestamp;
+  const required = requiredThreshold(state.threshold, elapsed, params);
+  if (header.threshold !== required) {
+    return fail('threshold', `threshold ${header.threshold}, schedule says ${required}`);
   }
   if (merkleRoot(block.optimae.map(optimaeLeaf)) !== header.optimaeRoot) {
     return fail('optimae-root', 'optimae merkle root mismatch');
@@ -117,17 +121,20 @@ export function applyBlock(
   const usedInBlock = new Set<Hash>();
   const assessments: OptimaeAssessment[] = [];
   for (const [index, optimae] of block.optimae.entries()) {
-    const check = assessOptimae(optimae, {
+    const check = checkOptimae(optimae, {
       networkId: state.networkId,
       params,
       height,
       recentBlocks: state.recentBlocks,
       isCommitUsed: (id) => id in state.recentCommits || usedInBlock.has(id),
-      currentBest: (domainId) => (domains[domainId] as { bestMetric: number }).bestMetric,
-      optimizerReputation: (id) => effectiveReputation(state.accounts[id], height, params),
     });
     if (!check.ok) return fail('optimae', `optimae ${index}: ${check.error}`);
-    const a = check.value;
+    const a = judgeOptimae(
+      check.value,
+      (domains[check.value.domain.id] as DomainState).bestMetric,
+      effectiveReputation(state.accounts[check.value.optimizer], height, params),
+      params,
+    );
     usedInBlock.add(a.commitId);
     assessments.push(a);
     if (a.verdict === 'accepted') {
@@ -145,11 +152,8 @@ export function applyBlock(
   if (incrementSum !== header.incrementSum) {
     return fail('increment-sum', `increment sum ${header.incrementSum}, verified ${incrementSum}`);
   }
-  if (incrementSum < state.threshold) {
-    return fail(
-      'below-threshold',
-      `increment sum ${incrementSum} below threshold ${state.threshold}`,
-    );
+  if (incrementSum < required) {
+    return fail('below-threshold', `increment sum ${incrementSum} below threshold ${required}`);
   }
 
   // ---- ledger ----------------------------------------------------------------------------
@@ -200,8 +204,7 @@ export function applyBlock(
 
   // ---- bookkeeping: threshold schedule, recent blocks, commits ----------------------------
   const hash = blockHash(header);
-  const parent = state.recentBlocks[state.recentBlocks.length - 1] as RecentBlock;
-  const schedule = nextThreshold(state, header.timestamp - parent.timestamp, height, params);
+  const schedule = nextThreshold({ ...state, threshold: required }, elapsed, height, params);
   const recentCommits: Record<Hash, number> = {};
   for (const [id, at] of Object.entries(state.recentCommits)) {
     if (height - at < params.quorum.commitExpiryBlocks) recentCommits[id] = at;

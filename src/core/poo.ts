@@ -8,7 +8,7 @@ import { checkReveal, isCommitExpired } from './commitReveal';
 import type { AccountId } from './crypto';
 import type { Hash } from './hash';
 import { commitId as computeCommitId, verifyVote } from './objects';
-import { assessVotes, selectQuorum, withinTolerance } from './quorum';
+import { type Agreement, assessVotes, selectQuorum, withinTolerance } from './quorum';
 import { reputationFactorBps } from './reputation';
 import type { DomainDescriptor, NetworkParams, Optimae, RecentBlock } from './schemas';
 
@@ -32,6 +32,16 @@ export interface OptimaeAssessment {
   readonly outliers: readonly AccountId[];
 }
 
+/** An optimae whose signatures, base, reveal and quorum all check out, with its agreement. */
+export interface CheckedOptimae {
+  readonly commitId: Hash;
+  readonly domain: DomainDescriptor;
+  readonly optimizer: AccountId;
+  readonly paramsHash: Hash;
+  readonly claimedMetric: number;
+  readonly agreement: Agreement;
+}
+
 export interface OptimaeContext {
   readonly networkId: Hash;
   readonly params: NetworkParams;
@@ -39,11 +49,9 @@ export interface OptimaeContext {
   readonly recentBlocks: readonly RecentBlock[];
   /** Ids already paid on this chain or earlier in the block being checked. */
   isCommitUsed(id: Hash): boolean;
-  currentBest(domainId: string): number;
-  optimizerReputation(optimizer: AccountId): number;
 }
 
-export type OptimaeCheck = { ok: true; value: OptimaeAssessment } | { ok: false; error: string };
+export type OptimaeCheck = { ok: true; value: CheckedOptimae } | { ok: false; error: string };
 
 export function domainById(params: NetworkParams, id: string): DomainDescriptor | undefined {
   return params.domains.find((d) => d.id === id);
@@ -68,14 +76,18 @@ export function incrementUnits(
   return Math.floor((raw * reputationFactorBps(reputation, params)) / 10_000);
 }
 
-export function assessOptimae(optimae: Optimae, ctx: OptimaeContext): OptimaeCheck {
+/**
+ * Everything about an optimae that does not depend on the domain's current best: signatures,
+ * expiry, base on this chain, the reveal opening the commitment, quorum membership and
+ * agreement. The expensive part (signature checks) happens once here.
+ */
+export function checkOptimae(optimae: Optimae, ctx: OptimaeContext): OptimaeCheck {
   const fail = (error: string): OptimaeCheck => ({ ok: false, error });
   const { commit, reveal, votes } = optimae;
   const id = computeCommitId(commit);
   const domain = domainById(ctx.params, commit.domainId);
   if (!domain) return fail(`unknown domain ${commit.domainId}`);
   if (ctx.isCommitUsed(id)) return fail(`commit ${id.slice(0, 12)} already included`);
-
   if (isCommitExpired(commit, ctx.height, ctx.params)) return fail('commit expired');
   if (commit.baseHeight >= ctx.height) return fail('commit base is not below the block');
   const base = ctx.recentBlocks.find((b) => b.height === commit.baseHeight);
@@ -102,30 +114,46 @@ export function assessOptimae(optimae: Optimae, ctx: OptimaeContext): OptimaeChe
 
   const agreement = assessVotes(votes, quorum, domain.tolerance);
   if (!agreement.agreed) return fail('quorum did not agree');
-
-  const verified = agreement.median;
-  const best = ctx.currentBest(domain.id);
-  const gain = improvement(domain, best, verified);
-  let verdict: Verdict;
-  if (!withinTolerance(commit.claimedMetric, verified, domain.tolerance)) verdict = 'false-claim';
-  else if (gain <= domain.tolerance * Math.max(Math.abs(best), 1e-9)) verdict = 'stale';
-  else verdict = 'accepted';
-  const increment =
-    verdict === 'accepted'
-      ? incrementUnits(domain, gain, ctx.optimizerReputation(commit.optimizer), ctx.params)
-      : 0;
   return {
     ok: true,
     value: {
       commitId: id,
-      domainId: domain.id,
+      domain,
       optimizer: commit.optimizer,
       paramsHash: reveal.paramsHash,
-      verdict,
-      verifiedMetric: verified,
-      increment,
-      agreeing: agreement.agreeing,
-      outliers: agreement.outliers,
+      claimedMetric: commit.claimedMetric,
+      agreement,
     },
+  };
+}
+
+/**
+ * The verdict against the domain's best at this point of the block. The increment comes from
+ * the quorum's median, never from the claim; the claim only has to match it.
+ */
+export function judgeOptimae(
+  checked: CheckedOptimae,
+  best: number,
+  optimizerReputation: number,
+  params: NetworkParams,
+): OptimaeAssessment {
+  const { domain, agreement } = checked;
+  const verified = agreement.median;
+  const gain = improvement(domain, best, verified);
+  let verdict: Verdict;
+  if (!withinTolerance(checked.claimedMetric, verified, domain.tolerance)) verdict = 'false-claim';
+  else if (gain <= domain.tolerance * Math.max(Math.abs(best), 1e-9)) verdict = 'stale';
+  else verdict = 'accepted';
+  return {
+    commitId: checked.commitId,
+    domainId: domain.id,
+    optimizer: checked.optimizer,
+    paramsHash: checked.paramsHash,
+    verdict,
+    verifiedMetric: verified,
+    increment:
+      verdict === 'accepted' ? incrementUnits(domain, gain, optimizerReputation, params) : 0,
+    agreeing: agreement.agreeing,
+    outliers: agreement.outliers,
   };
 }

@@ -24,7 +24,27 @@ function clampToBounds(value: number, params: NetworkParams): number {
   return Math.min(params.threshold.max, Math.max(params.threshold.min, value));
 }
 
-/** The threshold state after a block at `height` that came `intervalMs` after its parent. */
+/**
+ * The threshold a block must actually reach when it comes `elapsedMs` after its parent: the
+ * scheduled value until twice the target time has passed, then falling in proportion to the
+ * wait. Improvements get smaller as models converge; without this a network whose bar is above
+ * what is still improvable would stall forever, since the schedule only moves at blocks.
+ */
+export function requiredThreshold(
+  scheduled: number,
+  elapsedMs: number,
+  params: NetworkParams,
+): number {
+  const grace = params.targetBlockTimeMs * 2;
+  if (elapsedMs <= grace) return scheduled;
+  const decayed = Number((BigInt(scheduled) * BigInt(grace)) / BigInt(elapsedMs));
+  return Math.max(params.threshold.min, Math.min(scheduled, decayed));
+}
+
+/**
+ * The schedule after a block at `height` that came `intervalMs` after its parent and met
+ * `previous.threshold` (the required value, which may have decayed below the schedule).
+ */
 export function nextThreshold(
   previous: ThresholdState,
   intervalMs: number,
