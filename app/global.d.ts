@@ -1,4 +1,4 @@
-import type { DoinNode } from './localNode';
+import type { DoinNode } from '../src/node/api';
 
 declare global {
   interface Window {

@@ -1,7 +1,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { createLocalNode } from '../src/node/localNode';
 import { App } from './App';
-import { createLocalNode } from './localNode';
 import { bindNode } from './store';
 
 const node = createLocalNode();

@@ -1,5 +1,5 @@
 import { create } from 'zustand';
-import type { DoinNode, NodeStatus } from './localNode';
+import type { DoinNode, NodeStatus } from '../src/node/api';
 
 const POLL_MS = 1000;
 

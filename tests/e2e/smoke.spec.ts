@@ -37,3 +37,30 @@ test('page exposes window.doin and Start toggles contributing', async ({ page })
   await expect(page.getByRole('button', { name: 'Start' })).toBeVisible();
   expect(await page.evaluate(() => window.doin.status().contributing)).toBe(false);
 });
+
+test('the local simulation makes blocks with the real protocol while contributing', async ({
+  page,
+}) => {
+  await page.goto('/');
+  await page.evaluate(() => window.doin.ready);
+  const before = await page.evaluate(() => window.doin.status());
+  expect(before.mode).toBe('local-simulation');
+  expect(before.peerId).toMatch(/^[0-9a-f]{64}$/);
+  expect(before.head.height).toBe(0);
+  const initialBest = before.domains[0]?.best as number;
+
+  await page.getByRole('button', { name: 'Start' }).click();
+  await page.waitForFunction(() => window.doin.status().head.height >= 2, undefined, {
+    timeout: 45_000,
+  });
+  const after = await page.evaluate(() => window.doin.status());
+  expect(after.error).toBeUndefined();
+  expect(after.head.hash).not.toBe(before.head.hash);
+  expect(after.balance).toBeGreaterThan(0);
+  expect(after.domains[0]?.best).toBeLessThan(initialBest);
+  await expect(page.getByTestId('head-height')).not.toHaveText('0');
+
+  // Inference runs on the current best parameters.
+  const distance = await page.evaluate(() => window.doin.infer('quadratic-16', Array(16).fill(0)));
+  expect(typeof distance).toBe('number');
+});

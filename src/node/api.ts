@@ -1,0 +1,49 @@
+/**
+ * The automation surface (`window.doin`, DESIGN.md): what tests, embedders and headless nodes
+ * rely on. Implementations change; this shape stays.
+ */
+
+export type Transport = 'webrtc' | 'websockets' | 'circuit';
+
+export interface ConnectionInfo {
+  peerId: string;
+  transport: Transport;
+}
+
+export interface DomainInfo {
+  id: string;
+  /** Best verified metric so far, or null when the domain has none yet. */
+  best: number | null;
+}
+
+export interface NodeStatus {
+  peerId: string;
+  peers: number;
+  connections: ConnectionInfo[];
+  head: { height: number; hash: string };
+  backend: string;
+  domains: DomainInfo[];
+  contributing: boolean;
+  balance: number;
+  /** 'local-simulation' until the node talks to real peers (issue 5/6). */
+  mode: 'local-simulation' | 'network';
+  /** Virtual peers the local simulation runs in this page (0 on a real network). */
+  simulatedPeers: number;
+  /** The last thing that went wrong, in words, if anything. */
+  error?: string;
+}
+
+export interface StartOptions {
+  domain?: string;
+  backend?: string;
+}
+
+export interface DoinNode {
+  /** Resolves once the node is usable (identity loaded, chain restored). */
+  readonly ready: Promise<void>;
+  /** A fresh snapshot; mutating it does not affect the node. */
+  status(): NodeStatus;
+  start(options?: StartOptions): Promise<void>;
+  stop(): Promise<void>;
+  infer(domainId: string, input: unknown): Promise<unknown>;
+}
