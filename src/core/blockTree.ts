@@ -8,7 +8,7 @@ import { type ApplyOptions, applyBlock, type BlockError } from './chain';
 import { compareHeads, type HeadCandidate } from './forkChoice';
 import { genesisBlock } from './genesis';
 import type { Hash } from './hash';
-import { blockHash } from './objects';
+import { blockHash, verifyHeader } from './objects';
 import type { OptimaeAssessment } from './poo';
 import { type Block, BlockSchema, type ChainState, parse } from './schemas';
 
@@ -45,9 +45,10 @@ export class BlockTree {
   private readonly entries = new Map<Hash, Entry>();
   private readonly snapshots = new Map<Hash, ChainState>();
   private readonly recent = new Map<Hash, ChainState>();
-  private readonly invalid = new Set<Hash>();
-  private readonly orphans = new Map<Hash, Block[]>();
-  private orphanCount = 0;
+  private readonly invalid = new Map<Hash, BlockError>();
+  /** Blocks whose parent is unknown, by hash, oldest first. */
+  private readonly orphans = new Map<Hash, Block>();
+  private readonly networkId: Hash;
   private headHash: Hash;
   private headState: ChainState;
   private readonly snapshotInterval: number;
@@ -65,6 +66,7 @@ export class BlockTree {
     this.snapshots.set(hash, genesis);
     this.headHash = hash;
     this.headState = genesis;
+    this.networkId = genesis.networkId;
   }
 
   get head(): { hash: Hash; height: number; cumulativeWork: number } {
@@ -103,49 +105,55 @@ export class BlockTree {
   /** Validates and records a block; never throws on bad input. */
   add(input: unknown, options: ApplyOptions = {}): AddResult {
     const parsed = parse(BlockSchema, input);
-    if (!parsed.ok)
+    if (!parsed.ok) {
       return { status: 'invalid', hash: null, error: { code: 'schema', message: parsed.error } };
+    }
     const block = parsed.value;
     const hash = blockHash(block.header);
-    if (this.entries.has(hash)) return { status: 'duplicate', hash };
-    if (this.invalid.has(hash)) {
-      return { status: 'invalid', hash, error: { code: 'schema', message: 'known invalid block' } };
-    }
+    if (this.entries.has(hash) || this.orphans.has(hash)) return { status: 'duplicate', hash };
+    const known = this.invalid.get(hash);
+    if (known) return { status: 'invalid', hash, error: known };
     const parentHash = block.header.prevHash;
     if (this.invalid.has(parentHash)) {
-      this.invalid.add(hash);
-      return {
-        status: 'invalid',
-        hash,
-        error: { code: 'prev-hash', message: 'parent is invalid' },
-      };
+      return this.reject(hash, { code: 'prev-hash', message: 'parent is invalid' });
     }
     if (!this.entries.has(parentHash)) {
-      this.keepOrphan(parentHash, block);
+      // Only signed blocks may wait, so nobody can fill the orphan pool for free.
+      if (!verifyHeader(block.header, block.signature, this.networkId, block.header.generator)) {
+        return { status: 'invalid', hash, error: { code: 'signature', message: 'bad signature' } };
+      }
+      this.keepOrphan(hash, block);
       return { status: 'orphan', hash, missingParent: parentHash };
     }
     const result = this.connect(block, hash, options);
-    // Orphans waiting on this block can connect now (iteratively, not recursively).
-    const queue = result.status === 'invalid' ? [] : [hash];
+    // Orphans waiting on this block connect now, or are refused with it (iteratively).
+    const queue = [hash];
     for (let parent = queue.shift(); parent; parent = queue.shift()) {
-      const waiting = this.orphans.get(parent) ?? [];
-      this.orphans.delete(parent);
-      this.orphanCount -= waiting.length;
-      for (const child of waiting) {
-        const childHash = blockHash(child.header);
-        if (this.entries.has(childHash)) continue;
-        if (this.connect(child, childHash, options).status !== 'invalid') queue.push(childHash);
+      const parentInvalid = this.invalid.has(parent);
+      if (!parentInvalid && !this.entries.has(parent)) continue; // e.g. refused for now: wait
+      for (const [childHash, child] of this.orphans) {
+        if (child.header.prevHash !== parent) continue;
+        this.orphans.delete(childHash);
+        if (parentInvalid)
+          this.reject(childHash, { code: 'prev-hash', message: 'parent is invalid' });
+        else this.connect(child, childHash, options);
+        queue.push(childHash);
       }
     }
     return result;
   }
 
-  private keepOrphan(parent: Hash, block: Block): void {
-    if (this.orphanCount >= this.maxOrphans) return;
-    const list = this.orphans.get(parent) ?? [];
-    list.push(block);
-    this.orphans.set(parent, list);
-    this.orphanCount++;
+  private reject(hash: Hash, error: BlockError): AddResult {
+    this.invalid.set(hash, error);
+    return { status: 'invalid', hash, error };
+  }
+
+  /** Keeps an out-of-order block until its parent arrives; the oldest is dropped when full. */
+  private keepOrphan(hash: Hash, block: Block): void {
+    this.orphans.set(hash, block);
+    if (this.orphans.size > this.maxOrphans) {
+      this.orphans.delete(this.orphans.keys().next().value as Hash);
+    }
   }
 
   private connect(block: Block, hash: Hash, options: ApplyOptions): AddResult {
@@ -153,8 +161,12 @@ export class BlockTree {
     const parentState = this.stateAt(parentHash);
     const applied = applyBlock(parentState, block, options);
     if (!applied.ok) {
-      this.invalid.add(hash);
-      return { status: 'invalid', hash, error: applied.error };
+      // Too far in the future is a verdict of the local clock, not of the block: it may be
+      // valid a few seconds from now, so it is refused without being remembered as invalid.
+      if (applied.error.code === 'timestamp-future') {
+        return { status: 'invalid', hash, error: applied.error };
+      }
+      return this.reject(hash, applied.error);
     }
     const entry: Entry = {
       hash,

@@ -25,8 +25,10 @@ import {
   type ChainState,
   LIMITS,
   type Optimae,
+  parse,
   type Transaction,
   type Transfer,
+  TransferSchema,
 } from './schemas';
 import { requiredThreshold } from './threshold';
 
@@ -109,7 +111,9 @@ export function buildBlock(input: BuildInput): BuildResult {
     scratch[out.to] = { ...acc, balance: acc.balance + out.amount };
   }
   const transfers: Transfer[] = [];
-  const pending = [...(input.transfers ?? [])].sort((a, b) => a.nonce - b.nonce);
+  const pending = (input.transfers ?? [])
+    .filter((tx) => parse(TransferSchema, tx).ok)
+    .sort((a, b) => a.nonce - b.nonce);
   for (const tx of pending) {
     if (transfers.length >= LIMITS.maxTransactionsPerBlock) break;
     if (applyTransfer(tx, scratch, generator.publicKey, state.networkId, height) === null) {

@@ -43,7 +43,9 @@ export function decodeCanonical(bytes: Uint8Array): unknown {
   } catch (err) {
     throw new EncodingError(`malformed CBOR: ${(err as Error).message}`);
   }
-  const again = cborEncode(value, rfc8949EncodeOptions);
+  // encodeCanonical, not bare cborg: a value it refuses (e.g. an integral float beyond the safe
+  // range, which cborg round-trips) has no canonical encoding and must not decode either.
+  const again = encodeCanonical(value);
   if (!equalBytes(again, bytes)) throw new EncodingError('non-canonical CBOR encoding');
   return value;
 }
@@ -51,6 +53,8 @@ export function decodeCanonical(bytes: Uint8Array): unknown {
 function assertEncodable(value: unknown, path: string): void {
   switch (typeof value) {
     case 'string':
+      assertWellFormed(value, path);
+      return;
     case 'boolean':
       return;
     case 'number':
@@ -71,6 +75,7 @@ function assertEncodable(value: unknown, path: string): void {
         throw new EncodingError(`${path}: only plain objects can be encoded`);
       }
       for (const [key, item] of Object.entries(value)) {
+        assertWellFormed(key, `${path} key`);
         if (item === undefined) throw new EncodingError(`${path}.${key}: undefined`);
         assertEncodable(item, `${path}.${key}`);
       }
@@ -79,6 +84,14 @@ function assertEncodable(value: unknown, path: string): void {
     default:
       throw new EncodingError(`${path}: cannot encode ${typeof value}`);
   }
+}
+
+/**
+ * A lone UTF-16 surrogate has no UTF-8 form: it would be written as U+FFFD, so two different
+ * strings would share one encoding (and one signature).
+ */
+function assertWellFormed(text: string, path: string): void {
+  if (/[\uD800-\uDFFF]/u.test(text)) throw new EncodingError(`${path}: lone surrogate in string`);
 }
 
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

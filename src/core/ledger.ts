@@ -61,6 +61,13 @@ export const emptyAccount = (height: number): AccountState => ({
 export type TransferCheck = { ok: true } | { ok: false; error: string };
 
 export function checkTransfer(transfer: Transfer, sender: AccountState | undefined): TransferCheck {
+  // Also enforced by the schema; repeated because callers may pass transfers not yet parsed.
+  if (!Number.isSafeInteger(transfer.amount) || transfer.amount <= 0) {
+    return { ok: false, error: 'amount must be a positive integer' };
+  }
+  if (!Number.isSafeInteger(transfer.fee) || transfer.fee < 0) {
+    return { ok: false, error: 'fee must be a non-negative integer' };
+  }
   if (transfer.from === transfer.to) return { ok: false, error: 'transfer to self' };
   const nonce = sender?.nonce ?? 0;
   if (transfer.nonce !== nonce) {

@@ -39,11 +39,25 @@ export const DomainIdSchema = v.pipe(
   v.string(),
   v.regex(/^[a-z0-9][a-z0-9-]{0,47}$/, 'domain ids are 1-48 characters of a-z, 0-9 and -'),
 );
-export const UintSchema = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
+/**
+ * Numbers must have a canonical encoding (see encoding.ts): no -0 and no integral value outside
+ * the safe range, or hashing a schema-valid object would throw.
+ */
+const canonicalNumber = v.check(
+  (n: number) => !Object.is(n, -0) && (!Number.isInteger(n) || Number.isSafeInteger(n)),
+  'expected a canonically encodable number (no -0, integers within the safe range)',
+);
+export const UintSchema = v.pipe(v.number(), v.safeInteger(), v.minValue(0), canonicalNumber);
 export const PositiveIntSchema = v.pipe(v.number(), v.safeInteger(), v.minValue(1));
-export const MetricSchema = v.pipe(v.number(), v.finite());
-const Bps = v.pipe(v.number(), v.safeInteger(), v.minValue(0), v.maxValue(10_000));
-const Text = (max: number) => v.pipe(v.string(), v.maxLength(max));
+export const MetricSchema = v.pipe(v.number(), v.finite(), canonicalNumber);
+const Bps = v.pipe(v.number(), v.safeInteger(), v.minValue(0), v.maxValue(10_000), canonicalNumber);
+/** Free text; a lone UTF-16 surrogate has no canonical (UTF-8) encoding, so it is refused. */
+const Text = (max: number) =>
+  v.pipe(
+    v.string(),
+    v.maxLength(max),
+    v.check((s: string) => !/[\uD800-\uDFFF]/u.test(s), 'lone UTF-16 surrogate in text'),
+  );
 
 // ---- domains and network parameters -------------------------------------------------------
 
@@ -54,7 +68,7 @@ export const DomainDescriptorSchema = v.strictObject({
   metric: v.pipe(v.string(), v.regex(/^[a-z0-9_-]{1,32}$/)),
   direction: v.picklist(['minimize', 'maximize']),
   /** Multiplies every verified improvement: how much the network values this domain. */
-  weight: v.pipe(v.number(), v.finite(), v.minValue(0), v.maxValue(1e9)),
+  weight: v.pipe(v.number(), v.finite(), v.minValue(0), v.maxValue(1e9), canonicalNumber),
   /** Relative tolerance for vote agreement and the smallest improvement that counts. */
   tolerance: v.pipe(v.number(), v.finite(), v.minValue(1e-9), v.maxValue(0.5)),
   /** Metric of the domain's deterministic initial parameters: the first best to beat. */

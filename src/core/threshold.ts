@@ -62,7 +62,10 @@ export function nextThreshold(
   const current = BigInt(previous.threshold);
   // Blocks faster than the target raise the bar, slower ones lower it.
   let next = (current * BigInt(target)) / BigInt(ema);
-  const stepUp = (current * BigInt(10_000 + cfg.maxStepBps)) / 10_000n;
+  // At least one unit up: floor(current × (1 + step)) is current itself for a small threshold
+  // (1, 2, 3 at 25%), which could then never rise again however fast blocks came.
+  let stepUp = (current * BigInt(10_000 + cfg.maxStepBps)) / 10_000n;
+  if (stepUp <= current) stepUp = current + 1n;
   const stepDown = (current * BigInt(10_000 - cfg.maxStepBps)) / 10_000n;
   if (next > stepUp) next = stepUp;
   if (next < stepDown) next = stepDown;
