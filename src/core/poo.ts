@@ -8,7 +8,7 @@ import { checkReveal, isCommitExpired } from './commitReveal';
 import type { AccountId } from './crypto';
 import type { Hash } from './hash';
 import { commitId as computeCommitId, verifyVote } from './objects';
-import { type Agreement, assessVotes, selectQuorum, withinTolerance } from './quorum';
+import { type Agreement, assessVotes, type Quorum, selectQuorum, withinTolerance } from './quorum';
 import { reputationFactorBps } from './reputation';
 import type { DomainDescriptor, NetworkParams, Optimae, RecentBlock } from './schemas';
 
@@ -30,6 +30,7 @@ export interface OptimaeAssessment {
   readonly increment: number;
   readonly agreeing: readonly AccountId[];
   readonly outliers: readonly AccountId[];
+  readonly quorumMode: Quorum['mode'];
 }
 
 /** An optimae whose signatures, base, reveal and quorum all check out, with its agreement. */
@@ -40,6 +41,8 @@ export interface CheckedOptimae {
   readonly paramsHash: Hash;
   readonly claimedMetric: number;
   readonly agreement: Agreement;
+  /** 'open' while the network bootstraps: validators should then re-evaluate it themselves. */
+  readonly quorumMode: Quorum['mode'];
 }
 
 export interface OptimaeContext {
@@ -123,6 +126,7 @@ export function checkOptimae(optimae: Optimae, ctx: OptimaeContext): OptimaeChec
       paramsHash: reveal.paramsHash,
       claimedMetric: commit.claimedMetric,
       agreement,
+      quorumMode: quorum.mode,
     },
   };
 }
@@ -155,5 +159,6 @@ export function judgeOptimae(
       verdict === 'accepted' ? incrementUnits(domain, gain, optimizerReputation, params) : 0,
     agreeing: agreement.agreeing,
     outliers: agreement.outliers,
+    quorumMode: checked.quorumMode,
   };
 }

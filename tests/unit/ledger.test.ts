@@ -91,6 +91,7 @@ const assessment = (who: { optimizers: string[]; evaluators: string[] }) =>
         paramsHash: hex64(0xff),
         verdict: a.increment > 0 ? 'accepted' : 'stale',
         verifiedMetric: 0.5,
+        quorumMode: 'selected',
         ...a,
       }),
     );
@@ -195,6 +196,7 @@ describe('coinbaseOutputs', () => {
           increment: 10,
           agreeing: [who, EVALUATORS[0] as string],
           outliers: [],
+          quorumMode: 'selected',
         },
       ],
       params,
@@ -230,6 +232,7 @@ function seededLedger(): Record<AccountId, AccountState> {
           verdict: 'accepted',
           verifiedMetric: 0.5,
           increment: 1_000,
+          quorumMode: 'selected',
           agreeing: voters.map((v) => v.publicKey),
           outliers: [],
         },

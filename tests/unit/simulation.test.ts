@@ -78,5 +78,8 @@ describe('a simulated network of in-memory peers', () => {
     // The network left bootstrap: later quorums were selected from established evaluators.
     expect(net.log.quorumModes[0]).toBe('open');
     expect(net.log.quorumModes).toContain('selected');
+    // Blocks record which optimae were verified by an open (bootstrap) quorum.
+    expect(all[0]?.quorumMode).toBe('open');
+    expect(all.some((a) => a.quorumMode === 'selected')).toBe(true);
   }, 60_000);
 });
