@@ -18,4 +18,5 @@ export * from './quorum';
 export * from './random';
 export * from './reputation';
 export * from './schemas';
+export * from './simulation';
 export * from './threshold';

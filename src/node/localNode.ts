@@ -1,97 +1,70 @@
 /**
- * The page's participant for now: a local simulation. This node and a few virtual peers run the
- * real src/core protocol in memory on the quadratic domain (optimize, commit, reveal, quorum
- * votes, blocks, fork choice), so the page shows an identity and a chain that grows while
- * contributing. Networking, storage and workers replace the internals in later issues; the
- * automation surface (api.ts) stays.
+ * The page's participant for now: a local simulation running in a Web Worker (this node and a
+ * few virtual peers run the real src/core protocol in memory), so the page shows an identity
+ * and a chain that grows while contributing, without blocking the main thread. Networking,
+ * storage and training workers replace the internals in later issues; the automation surface
+ * (api.ts) stays.
  */
-import { type KeyPair, keyPairFromSeed } from '../core/crypto';
-import type { DomainPlugin } from '../core/domain';
-import { createNetworkParams } from '../core/params';
-import { quadraticDomain } from '../domains/quadratic';
+import { proxy, type Remote, wrap } from 'comlink';
+import { parse } from '../core/schemas';
+import {
+  type SimulationApi,
+  type SimulationOptions,
+  type SimulationSnapshot,
+  SimulationSnapshotSchema,
+} from '../workers/simulationProtocol';
 import type { DoinNode, NodeStatus } from './api';
-import { SimulatedNetwork } from './simulatedNetwork';
 
-export interface LocalNodeOptions {
-  readonly domain?: DomainPlugin;
-  readonly virtualPeers?: number;
-  readonly targetBlockTimeMs?: number;
-  /** Time between optimization rounds while contributing. */
-  readonly roundIntervalMs?: number;
-  readonly clock?: () => number;
-}
+const DEFAULT_OPTIONS: SimulationOptions = {
+  virtualPeers: 3,
+  targetBlockTimeMs: 5_000,
+  roundIntervalMs: 1_000,
+};
 
-const freshKey = (): KeyPair => keyPairFromSeed(crypto.getRandomValues(new Uint8Array(32)));
-
-export function createLocalNode(options: LocalNodeOptions = {}): DoinNode {
-  const domain = options.domain ?? quadraticDomain;
-  const clock = options.clock ?? Date.now;
-  const self = freshKey();
-  const params = createNetworkParams({
-    name: 'doin-local-simulation',
-    genesisTimestamp: clock() - 1_000,
-    targetBlockTimeMs: options.targetBlockTimeMs ?? 5_000,
-    domains: [domain.descriptor],
+export function createLocalNode(options: Partial<SimulationOptions> = {}): DoinNode {
+  const worker = new Worker(new URL('../workers/simulation.worker.ts', import.meta.url), {
+    type: 'module',
+    name: 'doin-simulation',
   });
-  const virtualPeers = options.virtualPeers ?? 3;
-  const net = new SimulatedNetwork(params, domain, [
-    { name: 'you', key: self },
-    ...Array.from({ length: virtualPeers }, (_, i) => ({
-      name: `virtual-${i + 1}`,
-      key: freshKey(),
-    })),
-  ]);
-  const me = net.peers[0] as (typeof net.peers)[number];
-  let timer: ReturnType<typeof setInterval> | undefined;
-  let round = 0;
-  let busy = false;
-  let lastError: string | null = null;
+  const remote: Remote<SimulationApi> = wrap<SimulationApi>(worker);
+  let latest: SimulationSnapshot | null = null;
+  let workerError: string | null = null;
 
-  async function step(): Promise<void> {
-    if (busy) return;
-    busy = true;
-    try {
-      net.now = Math.max(net.now + 1, clock());
-      const optimizer = net.peers[round % net.peers.length] as typeof me;
-      await net.round(optimizer, round++, 2);
-      // Every peer may make the block; this node tries first.
-      for (const generator of net.peers) if (net.tryBlock(generator)) break;
-    } catch (err) {
-      lastError = err instanceof Error ? err.message : String(err);
-    } finally {
-      busy = false;
+  /** Keeps the newest valid snapshot, whichever way (pushed or returned) it arrived. */
+  const onSnapshot = (input: unknown): void => {
+    const checked = parse(SimulationSnapshotSchema, input);
+    if (!checked.ok) {
+      workerError = `the simulation worker sent an invalid status: ${checked.error}`;
+      return;
     }
-  }
+    if (!latest || checked.value.seq > latest.seq) latest = checked.value;
+  };
+  worker.addEventListener('error', (event) => {
+    workerError = `the simulation worker failed: ${event.message}`;
+  });
+  const ready = remote.init({ ...DEFAULT_OPTIONS, ...options }, proxy(onSnapshot)).then(onSnapshot);
 
   return {
-    ready: Promise.resolve(),
+    ready,
     status(): NodeStatus {
-      const state = me.tree.state;
+      if (!latest) throw new Error('doin is not ready yet: await window.doin.ready first');
+      const error = workerError ?? latest.error;
       return {
-        peerId: self.publicKey,
+        peerId: latest.peerId,
         peers: 0,
         connections: [],
-        head: { height: state.height, hash: state.tipHash },
+        head: { ...latest.head },
         backend: 'js',
-        domains: Object.entries(state.domains).map(([id, d]) => ({ id, best: d.bestMetric })),
-        contributing: timer !== undefined,
-        balance: state.accounts[self.publicKey]?.balance ?? 0,
+        domains: latest.domains.map((d) => ({ ...d })),
+        contributing: latest.contributing,
+        balance: latest.balance,
         mode: 'local-simulation',
-        simulatedPeers: virtualPeers,
-        ...(lastError ? { error: lastError } : {}),
+        simulatedPeers: latest.virtualPeers,
+        ...(error ? { error } : {}),
       };
     },
-    async start() {
-      if (timer === undefined)
-        timer = setInterval(() => void step(), options.roundIntervalMs ?? 1_000);
-    },
-    async stop() {
-      clearInterval(timer);
-      timer = undefined;
-    },
-    async infer(domainId: string, input: unknown) {
-      if (domainId !== domain.descriptor.id) throw new Error(`unknown domain: ${domainId}`);
-      return domain.infer(net.bestParams(me), input);
-    },
+    start: () => remote.start().then(onSnapshot),
+    stop: () => remote.stop().then(onSnapshot),
+    infer: (domainId, input) => remote.infer(domainId, input),
   };
 }

@@ -1,6 +1,6 @@
-/** The in-memory network lives in src/node so the page's local simulation uses the same code. */
+/** The in-memory network lives in src/core so the page's local simulation runs the same code. */
 export {
   type SimLog,
   type SimPeer,
   SimulatedNetwork as SimNetwork,
-} from '../../src/node/simulatedNetwork';
+} from '../../src/core/simulation';

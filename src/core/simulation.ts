@@ -4,17 +4,17 @@
  * Gossip is a synchronous broadcast; the blob store stands in for blob fetch. The page runs one
  * as its local simulation until it has real peers, and unit tests use it as a whole network.
  */
-import { BlockTree } from '../core/blockTree';
-import { buildBlock } from '../core/builder';
-import { prepareCommit } from '../core/commitReveal';
-import type { KeyPair } from '../core/crypto';
-import type { DomainPlugin } from '../core/domain';
-import { genesisState } from '../core/genesis';
-import { type Hash, hashTagged, paramsHash } from '../core/hash';
-import { signVote } from '../core/objects';
-import type { OptimaeAssessment } from '../core/poo';
-import { evaluationSeed, selectQuorum } from '../core/quorum';
-import type { Block, NetworkParams, Optimae } from '../core/schemas';
+import { BlockTree } from './blockTree';
+import { buildBlock } from './builder';
+import { prepareCommit } from './commitReveal';
+import type { KeyPair } from './crypto';
+import type { DomainPlugin } from './domain';
+import { genesisState } from './genesis';
+import { type Hash, hashTagged, paramsHash } from './hash';
+import { signVote } from './objects';
+import type { OptimaeAssessment } from './poo';
+import { evaluationSeed, selectQuorum } from './quorum';
+import type { Block, NetworkParams, Optimae } from './schemas';
 
 export interface SimPeer {
   readonly name: string;
