@@ -16,6 +16,7 @@ import {
   improvement,
   judgeOptimae,
   type OptimaeAssessment,
+  optimaeContextFor,
 } from './poo';
 import { effectiveReputation } from './reputation';
 import {
@@ -60,13 +61,7 @@ export function buildBlock(input: BuildInput): BuildResult {
   const checked: { optimae: Optimae; value: CheckedOptimae }[] = [];
   const seen = new Set<Hash>();
   for (const optimae of input.optimae) {
-    const check = checkOptimae(optimae, {
-      networkId: state.networkId,
-      params,
-      height,
-      recentBlocks: state.recentBlocks,
-      isCommitUsed: (id) => id in state.recentCommits || seen.has(id),
-    });
+    const check = checkOptimae(optimae, optimaeContextFor(state, seen));
     if (!check.ok) continue;
     seen.add(check.value.commitId);
     checked.push({ optimae, value: check.value });

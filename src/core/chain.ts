@@ -9,7 +9,7 @@ import type { Hash } from './hash';
 import { blockReward, checkTransfer, coinbaseOutputs, emptyAccount } from './ledger';
 import { merkleRoot } from './merkle';
 import { blockHash, optimaeLeaf, transactionLeaf, verifyHeader, verifyTransfer } from './objects';
-import { checkOptimae, judgeOptimae, type OptimaeAssessment } from './poo';
+import { checkOptimae, judgeOptimae, type OptimaeAssessment, optimaeContextFor } from './poo';
 import { effectiveReputation } from './reputation';
 import {
   type AccountState,
@@ -121,13 +121,7 @@ export function applyBlock(
   const usedInBlock = new Set<Hash>();
   const assessments: OptimaeAssessment[] = [];
   for (const [index, optimae] of block.optimae.entries()) {
-    const check = checkOptimae(optimae, {
-      networkId: state.networkId,
-      params,
-      height,
-      recentBlocks: state.recentBlocks,
-      isCommitUsed: (id) => id in state.recentCommits || usedInBlock.has(id),
-    });
+    const check = checkOptimae(optimae, optimaeContextFor(state, usedInBlock));
     if (!check.ok) return fail('optimae', `optimae ${index}: ${check.error}`);
     const a = judgeOptimae(
       check.value,

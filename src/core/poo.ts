@@ -10,7 +10,7 @@ import type { Hash } from './hash';
 import { commitId as computeCommitId, verifyVote } from './objects';
 import { type Agreement, assessVotes, type Quorum, selectQuorum, withinTolerance } from './quorum';
 import { reputationFactorBps } from './reputation';
-import type { DomainDescriptor, NetworkParams, Optimae, RecentBlock } from './schemas';
+import type { ChainState, DomainDescriptor, NetworkParams, Optimae, RecentBlock } from './schemas';
 
 export type Verdict =
   /** Verified improvement over the domain's best: earns an increment. */
@@ -52,6 +52,20 @@ export interface OptimaeContext {
   readonly recentBlocks: readonly RecentBlock[];
   /** Ids already paid on this chain or earlier in the block being checked. */
   isCommitUsed(id: Hash): boolean;
+}
+
+/** The context for optimae in the block that would extend `state`. */
+export function optimaeContextFor(
+  state: ChainState,
+  usedInBlock: ReadonlySet<Hash>,
+): OptimaeContext {
+  return {
+    networkId: state.networkId,
+    params: state.params,
+    height: state.height + 1,
+    recentBlocks: state.recentBlocks,
+    isCommitUsed: (id) => id in state.recentCommits || usedInBlock.has(id),
+  };
 }
 
 export type OptimaeCheck = { ok: true; value: CheckedOptimae } | { ok: false; error: string };

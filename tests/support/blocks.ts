@@ -12,7 +12,12 @@ import { type Hash, hashTagged } from '../../src/core/hash';
 import { coinbaseOutputs } from '../../src/core/ledger';
 import { merkleRoot } from '../../src/core/merkle';
 import { optimaeLeaf, signHeader, signVote, transactionLeaf } from '../../src/core/objects';
-import { checkOptimae, judgeOptimae, type OptimaeAssessment } from '../../src/core/poo';
+import {
+  checkOptimae,
+  judgeOptimae,
+  type OptimaeAssessment,
+  optimaeContextFor,
+} from '../../src/core/poo';
 import { selectQuorum } from '../../src/core/quorum';
 import { effectiveReputation } from '../../src/core/reputation';
 import type {
@@ -130,13 +135,7 @@ export function assembleBlock(
   const used = new Set<Hash>();
   const assessments: OptimaeAssessment[] = [];
   for (const o of optimae) {
-    const check = checkOptimae(o, {
-      networkId: state.networkId,
-      params,
-      height,
-      recentBlocks: state.recentBlocks,
-      isCommitUsed: (id) => id in state.recentCommits || used.has(id),
-    });
+    const check = checkOptimae(o, optimaeContextFor(state, used));
     if (!check.ok) continue;
     used.add(check.value.commitId);
     const rep = effectiveReputation(state.accounts[check.value.optimizer], height, params);
