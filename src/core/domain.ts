@@ -12,6 +12,11 @@ export interface OptimizeBudget {
   readonly seed: Hash;
   readonly signal?: AbortSignal;
   readonly onProgress?: (fraction: number) => void;
+  /**
+   * Awaited by the domain between steps: the worker runtime sleeps here to honour the duty
+   * cycle (GPU share) and throws here when the job is cancelled.
+   */
+  readonly pace?: () => Promise<void>;
 }
 
 export interface OptimizeResult {

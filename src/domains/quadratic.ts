@@ -48,6 +48,7 @@ export const quadraticDomain: DomainPlugin<number[], number> = {
     const params = best.slice();
     for (let step = 0; step < budget.steps; step++) {
       if (budget.signal?.aborted) throw budget.signal.reason ?? new Error('aborted');
+      await budget.pace?.();
       for (let i = 0; i < DIMENSIONS; i++) {
         const gradient = 2 * ((params[i] as number) - (target[i] as number)) + rng.normal() * 0.5;
         params[i] = (params[i] as number) - 0.05 * gradient;
