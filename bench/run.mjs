@@ -1,0 +1,124 @@
+#!/usr/bin/env node
+// `npm run bench`: measures the compute path in headless Chromium and prints one JSON document.
+// Per domain: every backend's measured speed (matmul GFLOP/s, ms per optimize step), the backend
+// chosen by measurement, optimize and evaluate throughput, the cost of one evaluation relative to
+// the optimize run that produced the candidate (budget ≤ 5%), and the longest main-thread task
+// while the workers ran. Figures are ratios within one run where possible: this box is noisy.
+// Usage: npm run bench [-- --domains a,b --steps N --backend name]
+import { spawn } from 'node:child_process';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { chromium } from 'playwright-core';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const { values } = parseArgs({
+  options: {
+    domains: { type: 'string', default: 'quadratic-16,mackey-glass,boston-housing' },
+    steps: { type: 'string', default: '1000' },
+    backend: { type: 'string', default: 'auto' },
+  },
+});
+const steps = Number(values.steps);
+if (!Number.isInteger(steps) || steps < 1) throw new Error(`--steps must be a positive integer`);
+const VERIFICATION_BUDGET = 0.05;
+
+function startServer() {
+  const server = spawn(process.execPath, ['scripts/serve.mjs', '--port', '0'], { cwd: root });
+  return new Promise((resolveUrl, reject) => {
+    let out = '';
+    server.stdout.on('data', (chunk) => {
+      out += chunk;
+      const match = out.match(/running at (http:\/\/[^\s]+)/);
+      if (match) resolveUrl({ url: match[1], stop: () => server.kill() });
+    });
+    server.stderr.on('data', (chunk) => process.stderr.write(chunk));
+    server.on('exit', (code) => reject(new Error(`the static server exited (${code})`)));
+  });
+}
+
+const server = await startServer();
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  headless: true,
+  args: [
+    '--no-sandbox',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    '--enable-unsafe-webgpu',
+  ],
+});
+
+const results = [];
+try {
+  for (const domainId of values.domains.split(',')) {
+    const page = await browser.newPage();
+    await page.goto(new URL('/bench.html', server.url).href);
+    const run = await page.evaluate((options) => window.doinBench.run(options), {
+      domainId,
+      steps,
+      backend: values.backend,
+    });
+    await page.close();
+    const { status, optimize, evaluate } = run;
+    const verificationRatio = evaluate.ms / optimize.ms;
+    results.push({
+      domain: domainId,
+      chosenBackend: status.backend,
+      choiceSource: status.source,
+      choiceBasis: status.basis,
+      backends: status.measurements.map((m) => ({
+        backend: m.backend,
+        available: m.available,
+        matmulGflops: m.matmulGflops,
+        msPerOptimizeStep: m.msPerStep,
+        truncated: m.truncated ?? false,
+        fallbackAdapter: m.fallbackAdapter ?? null,
+        adapter: m.adapter ?? null,
+        error: m.error ?? null,
+      })),
+      optimize: {
+        steps: optimize.steps,
+        ms: round(optimize.ms),
+        stepsPerSecond: round((optimize.steps / optimize.ms) * 1000),
+      },
+      evaluate: { ms: round(evaluate.ms), perSecond: round(1000 / evaluate.ms) },
+      metric: { before: evaluate.before, after: evaluate.after, improved: run.improved },
+      // One evaluator's cost per candidate, relative to the optimize run that produced it.
+      evaluateToOptimizeCost: round(verificationRatio, 4),
+      withinVerificationBudget: verificationRatio <= VERIFICATION_BUDGET,
+      longestMainThreadTaskMs: run.longestTaskMs,
+    });
+  }
+} finally {
+  await browser.close();
+  server.stop();
+}
+
+const wasmChosenOverSoftwareWebgpu = results.every((r) => {
+  const webgpu = r.backends.find((b) => b.backend === 'webgpu');
+  return !(webgpu?.fallbackAdapter && r.chosenBackend === 'webgpu');
+});
+console.log(
+  JSON.stringify(
+    {
+      benchmark: 'doin compute',
+      date: new Date().toISOString(),
+      machine: { cpus: (await import('node:os')).cpus().length, platform: process.platform },
+      browser: `chromium ${browser.version()}`,
+      stepsPerCandidate: steps,
+      verificationBudget: VERIFICATION_BUDGET,
+      softwareWebgpuNeverChosen: wasmChosenOverSoftwareWebgpu,
+      domains: results,
+    },
+    null,
+    2,
+  ),
+);
+
+function round(x, digits = 2) {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
