@@ -48,6 +48,38 @@ export function App() {
               </div>
             ))}
           </dl>
+          <section aria-labelledby="training-heading">
+            <h2 id="training-heading">Training in workers</h2>
+            {status.training === null ? (
+              <p>Starts with Start: the page measures its backends, then trains.</p>
+            ) : (
+              <dl data-testid="training">
+                <dt>Domain</dt>
+                <dd>{status.training.domainId}</dd>
+                <dt>Backend (fastest measured)</dt>
+                <dd data-testid="backend">
+                  {status.training.backend ?? 'measuring…'}
+                  {status.training.measurements
+                    .filter((m) => m.available && m.msPerStep !== null)
+                    .map((m) => ` · ${m.backend} ${m.msPerStep?.toFixed(2)} ms/step`)
+                    .join('')}
+                </dd>
+                <dt>State</dt>
+                <dd>
+                  {status.training.phase}
+                  {status.training.phase === 'training' &&
+                    ` (candidate ${Math.round(status.training.progress * 100)}%)`}
+                </dd>
+                <dt>Verified best metric</dt>
+                <dd data-testid="training-best">{status.training.best ?? '…'}</dd>
+                <dt>Candidates proposed / verified / rejected</dt>
+                <dd data-testid="training-counts">
+                  {status.training.proposed} / {status.training.verified} /{' '}
+                  {status.training.rejected}
+                </dd>
+              </dl>
+            )}
+          </section>
           {status.error && <p role="alert">{status.error}</p>}
         </>
       )}

@@ -82,7 +82,11 @@ export interface Agreement {
  * ≥ 2/3 of the quorum must lie within tolerance of the votes' median. In selected mode the
  * denominator is the whole quorum, so members who stay silent count against agreement.
  */
-export function assessVotes(votes: readonly Vote[], quorum: Quorum, tolerance: number): Agreement {
+export function assessVotes(
+  votes: readonly Pick<Vote, 'evaluator' | 'metric'>[],
+  quorum: Quorum,
+  tolerance: number,
+): Agreement {
   const m = median(votes.map((vote) => vote.metric));
   const agreeing: AccountId[] = [];
   const outliers: AccountId[] = [];

@@ -1,3 +1,5 @@
+import type { TrainerStatus } from './trainer';
+
 /**
  * The automation surface (`window.doin`, DESIGN.md): what tests, embedders and headless nodes
  * rely on. Implementations change; this shape stays.
@@ -29,6 +31,8 @@ export interface NodeStatus {
   mode: 'local-simulation' | 'network';
   /** Virtual peers the local simulation runs in this page (0 on a real network). */
   simulatedPeers: number;
+  /** Real training in workers (chosen backend, measurements, verified best), once started. */
+  training: TrainerStatus | null;
   /** The last thing that went wrong, in words, if anything. */
   error?: string;
 }

@@ -14,6 +14,7 @@ import {
   SimulationSnapshotSchema,
 } from '../workers/simulationProtocol';
 import type { DoinNode, NodeStatus } from './api';
+import { createTrainer, type Trainer } from './trainer';
 
 const DEFAULT_OPTIONS: SimulationOptions = {
   virtualPeers: 3,
@@ -21,7 +22,16 @@ const DEFAULT_OPTIONS: SimulationOptions = {
   roundIntervalMs: 1_000,
 };
 
-export function createLocalNode(options: Partial<SimulationOptions> = {}): DoinNode {
+export interface LocalNodeOptions extends Partial<SimulationOptions> {
+  /** The tfjs domain trained in workers while contributing. */
+  readonly trainDomain?: string;
+  /** `auto` or a backend name. */
+  readonly backend?: string;
+  /** Problems with the page's options (e.g. a bad URL parameter), shown to the user. */
+  readonly warnings?: readonly string[];
+}
+
+export function createLocalNode(options: LocalNodeOptions = {}): DoinNode {
   const worker = new Worker(new URL('../workers/simulation.worker.ts', import.meta.url), {
     type: 'module',
     name: 'doin-simulation',
@@ -42,29 +52,73 @@ export function createLocalNode(options: Partial<SimulationOptions> = {}): DoinN
   worker.addEventListener('error', (event) => {
     workerError = `the simulation worker failed: ${event.message}`;
   });
-  const ready = remote.init({ ...DEFAULT_OPTIONS, ...options }, proxy(onSnapshot)).then(onSnapshot);
+  const simulationOptions: SimulationOptions = {
+    virtualPeers: options.virtualPeers ?? DEFAULT_OPTIONS.virtualPeers,
+    targetBlockTimeMs: options.targetBlockTimeMs ?? DEFAULT_OPTIONS.targetBlockTimeMs,
+    roundIntervalMs: options.roundIntervalMs ?? DEFAULT_OPTIONS.roundIntervalMs,
+  };
+  const ready = remote.init(simulationOptions, proxy(onSnapshot)).then(onSnapshot);
+
+  // Training workers start on the first start(): measuring the backends takes seconds.
+  let trainer: Promise<Trainer> | null = null;
+  let trainerReady: Trainer | null = null;
+  let trainerError: string | null = null;
+  const startTraining = () => {
+    trainer ??= createTrainer({
+      domainId: options.trainDomain ?? 'mackey-glass',
+      backend: options.backend ?? 'auto',
+    });
+    trainer.then(
+      (t) => {
+        trainerReady = t;
+        if (latest?.contributing) t.start();
+      },
+      (err: unknown) => {
+        trainerError = `training could not start: ${err instanceof Error ? err.message : String(err)}`;
+      },
+    );
+  };
 
   return {
     ready,
     status(): NodeStatus {
       if (!latest) throw new Error('doin is not ready yet: await window.doin.ready first');
-      const error = workerError ?? latest.error;
+      const training = trainerReady?.status() ?? null;
+      const error =
+        workerError ??
+        latest.error ??
+        trainerError ??
+        training?.error ??
+        (options.warnings?.length ? options.warnings.join('; ') : null);
       return {
         peerId: latest.peerId,
         peers: 0,
         connections: [],
         head: { ...latest.head },
-        backend: 'js',
+        backend: training?.backend ?? (trainer ? 'measuring' : 'not started'),
         domains: latest.domains.map((d) => ({ ...d })),
         contributing: latest.contributing,
         balance: latest.balance,
         mode: 'local-simulation',
         simulatedPeers: latest.virtualPeers,
+        training,
         ...(error ? { error } : {}),
       };
     },
-    start: () => remote.start().then(onSnapshot),
-    stop: () => remote.stop().then(onSnapshot),
-    infer: (domainId, input) => remote.infer(domainId, input),
+    async start() {
+      onSnapshot(await remote.start());
+      startTraining();
+      trainerReady?.start();
+    },
+    async stop() {
+      onSnapshot(await remote.stop());
+      await trainerReady?.stop();
+    },
+    async infer(domainId, input) {
+      if (trainerReady && trainerReady.status().domainId === domainId) {
+        return trainerReady.infer(input);
+      }
+      return remote.infer(domainId, input);
+    },
   };
 }

@@ -64,3 +64,47 @@ test('the local simulation makes blocks with the real protocol while contributin
   const distance = await page.evaluate(() => window.doin.infer('quadratic-16', Array(16).fill(0)));
   expect(typeof distance).toBe('number');
 });
+
+test('contributing trains a tfjs domain in workers and verifies candidates in a second worker', async ({
+  page,
+}) => {
+  await page.goto('/?domain=mackey-glass');
+  await page.evaluate(() => window.doin.ready);
+  expect(await page.evaluate(() => window.doin.status().training)).toBeNull();
+  await page.evaluate(() => window.doin.start());
+  await page.waitForFunction(() => (window.doin.status().training?.verified ?? 0) >= 1, undefined, {
+    timeout: 90_000,
+  });
+  const status = await page.evaluate(() => window.doin.status());
+  const training = status.training;
+  if (!training) throw new Error('no training status');
+  expect(status.error).toBeUndefined();
+  expect(training.domainId).toBe('mackey-glass');
+  // The backend is the fastest measured one, and it is what status() reports.
+  const measured = training.measurements.filter((m) => m.available && m.msPerStep !== null);
+  expect(measured.length).toBeGreaterThanOrEqual(2);
+  const fastest = [...measured].sort((a, b) => (a.msPerStep ?? 0) - (b.msPerStep ?? 0))[0];
+  expect(training.backend).toBe(fastest?.backend);
+  expect(status.backend).toBe(training.backend);
+  expect(training.best).toBeLessThan(0.9488938);
+  await expect(page.getByTestId('training-counts')).not.toHaveText(/^0 \//);
+
+  // Inference answers from the verified best parameters, in a worker.
+  const forecast = await page.evaluate(() =>
+    window.doin.infer('mackey-glass', {
+      window: Array.from({ length: 16 }, (_, i) => 0.9 + i / 100),
+    }),
+  );
+  expect(typeof (forecast as { next: number }).next).toBe('number');
+
+  await page.evaluate(() => window.doin.stop());
+  expect(await page.evaluate(() => window.doin.status().training?.phase)).toBe('stopped');
+});
+
+test('a bad ?backend= is reported in words and ignored', async ({ page }) => {
+  await page.goto('/?backend=quantum');
+  await page.evaluate(() => window.doin.ready);
+  const status = await page.evaluate(() => window.doin.status());
+  expect(status.error).toMatch(/\?backend=quantum ignored: invalid backend "quantum"/);
+  await expect(page.getByRole('alert')).toContainText('backend');
+});
