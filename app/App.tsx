@@ -8,6 +8,7 @@ export function App() {
   const busy = useNodeStore((s) => s.busy);
   const error = useNodeStore((s) => s.error);
   const toggle = useNodeStore((s) => s.toggleContributing);
+  const loadLocalData = useNodeStore((s) => s.loadLocalData);
 
   return (
     <main>
@@ -50,6 +51,18 @@ export function App() {
           </dl>
           <section aria-labelledby="training-heading">
             <h2 id="training-heading">Training in workers</h2>
+            <label>
+              Train on your own data (CSV; it is read in a worker and never leaves this browser){' '}
+              <input
+                type="file"
+                accept=".csv,text/csv,text/plain"
+                disabled={busy || status.contributing}
+                onChange={(event) => {
+                  const file = event.currentTarget.files?.[0];
+                  if (file) void loadLocalData(file);
+                }}
+              />
+            </label>
             {status.training === null ? (
               <p>Starts with Start: the page measures its backends, then trains.</p>
             ) : (
@@ -69,6 +82,12 @@ export function App() {
                   {status.training.phase}
                   {status.training.phase === 'training' &&
                     ` (candidate ${Math.round(status.training.progress * 100)}%)`}
+                </dd>
+                <dt>Training data</dt>
+                <dd data-testid="training-data">
+                  {status.training.localData
+                    ? `your file: ${status.training.localData.rows} rows (evaluation stays on public data)`
+                    : "the domain's public data"}
                 </dd>
                 <dt>Verified best metric</dt>
                 <dd data-testid="training-best">{status.training.best ?? '…'}</dd>

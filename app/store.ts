@@ -10,6 +10,7 @@ interface NodeState {
   error: string | null;
   refresh(): void;
   toggleContributing(): Promise<void>;
+  loadLocalData(file: File): Promise<void>;
 }
 
 export const useNodeStore = create<NodeState>()((set, get) => ({
@@ -20,6 +21,18 @@ export const useNodeStore = create<NodeState>()((set, get) => ({
   refresh() {
     const { node } = get();
     if (node) set({ status: node.status() });
+  },
+  async loadLocalData(file) {
+    const { node } = get();
+    if (!node) return;
+    set({ busy: true, error: null });
+    try {
+      await node.loadLocalData(await file.text());
+    } catch (err) {
+      set({ error: `${file.name}: ${err instanceof Error ? err.message : String(err)}` });
+    } finally {
+      set({ busy: false, status: node.status() });
+    }
   },
   async toggleContributing() {
     const { node, status, busy } = get();

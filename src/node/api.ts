@@ -38,8 +38,8 @@ export interface NodeStatus {
 }
 
 export interface StartOptions {
-  domain?: string;
-  backend?: string;
+  /** Share of the time the workers compute, in (0, 1] (the GPU-share setting). */
+  dutyCycle?: number;
 }
 
 export interface DoinNode {
@@ -50,4 +50,9 @@ export interface DoinNode {
   start(options?: StartOptions): Promise<void>;
   stop(): Promise<void>;
   infer(domainId: string, input: unknown): Promise<unknown>;
+  /**
+   * Trains on the user's own CSV from now on (parsed in a worker, never sent anywhere);
+   * evaluation stays on the domain's public data, and only parameters are ever shared.
+   */
+  loadLocalData(csv: string, column?: string): Promise<void>;
 }

@@ -63,20 +63,23 @@ export function createLocalNode(options: LocalNodeOptions = {}): DoinNode {
   let trainer: Promise<Trainer> | null = null;
   let trainerReady: Trainer | null = null;
   let trainerError: string | null = null;
-  const startTraining = () => {
-    trainer ??= createTrainer({
-      domainId: options.trainDomain ?? 'mackey-glass',
-      backend: options.backend ?? 'auto',
-    });
-    trainer.then(
-      (t) => {
-        trainerReady = t;
-        if (latest?.contributing) t.start();
-      },
-      (err: unknown) => {
-        trainerError = `training could not start: ${err instanceof Error ? err.message : String(err)}`;
-      },
-    );
+  const startTraining = (): Promise<Trainer> => {
+    if (!trainer) {
+      trainer = createTrainer({
+        domainId: options.trainDomain ?? 'mackey-glass',
+        backend: options.backend ?? 'auto',
+      });
+      trainer.then(
+        (t) => {
+          trainerReady = t;
+          if (latest?.contributing) t.start();
+        },
+        (err: unknown) => {
+          trainerError = `training could not start: ${err instanceof Error ? err.message : String(err)}`;
+        },
+      );
+    }
+    return trainer;
   };
 
   return {
@@ -105,10 +108,18 @@ export function createLocalNode(options: LocalNodeOptions = {}): DoinNode {
         ...(error ? { error } : {}),
       };
     },
-    async start() {
+    async start(startOptions = {}) {
+      const { dutyCycle } = startOptions;
+      if (dutyCycle !== undefined && !(dutyCycle > 0 && dutyCycle <= 1)) {
+        throw new Error(`dutyCycle must be in (0, 1], got ${dutyCycle}`);
+      }
       onSnapshot(await remote.start());
-      startTraining();
+      const training = startTraining();
+      if (dutyCycle !== undefined) await (await training).setDutyCycle(dutyCycle);
       trainerReady?.start();
+    },
+    async loadLocalData(csv, column) {
+      await (await startTraining()).loadLocalData(csv, column);
     },
     async stop() {
       onSnapshot(await remote.stop());

@@ -38,6 +38,8 @@ export interface TrainerStatus {
   readonly lastVerdict: Verdict | 'no-agreement' | null;
   /** Progress of the candidate being trained, 0..1. */
   readonly progress: number;
+  /** The user's own CSV this node trains on (evaluation stays on public data), if any. */
+  readonly localData: { readonly rows: number; readonly columns: readonly string[] } | null;
   readonly error: string | null;
 }
 
@@ -46,6 +48,8 @@ export interface Trainer {
   start(): void;
   stop(): Promise<void>;
   setDutyCycle(dutyCycle: number): Promise<void>;
+  /** Parsed in the optimizer worker; the file never leaves the browser. Idle trainer only. */
+  loadLocalData(csv: string, column?: string): Promise<void>;
   bestParams(): Float32Array | null;
   infer(input: unknown): Promise<unknown>;
 }
@@ -66,6 +70,7 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
     rejected: 0,
     lastVerdict: null,
     progress: 0,
+    localData: null,
     error: null,
   };
   const update = (patch: Partial<TrainerStatus>) => {
@@ -186,6 +191,11 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
     },
     async setDutyCycle(dutyCycle) {
       await Promise.all([optimizer.setDutyCycle(dutyCycle), evaluator.setDutyCycle(dutyCycle)]);
+    },
+    async loadLocalData(csv, column) {
+      if (running) throw new Error('stop contributing before changing the training data');
+      const summary = await optimizer.loadLocalData(csv, column);
+      update({ localData: { rows: summary.rows, columns: summary.columns } });
     },
     bestParams: () => best.params,
     async infer(input) {

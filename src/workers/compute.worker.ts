@@ -16,6 +16,8 @@ const api: ComputeApi = {
   describeDevice: () => engine.describeDevice(),
   init: (options) => engine.init(options),
   status: () => engine.status(),
+  loadLocalData: (args) => engine.loadLocalData(args),
+  clearLocalData: () => engine.clearLocalData(),
   async initialParams() {
     const result = await engine.initialParams();
     return transfer(result, [result.params.buffer]);

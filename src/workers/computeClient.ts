@@ -19,6 +19,8 @@ import {
   InferResultSchema,
   type InitialParams,
   InitialParamsSchema,
+  type LocalDataSummary,
+  LocalDataSummarySchema,
   type OptimizeJobResult,
   OptimizeJobResultSchema,
   type ProgressEvent,
@@ -77,6 +79,9 @@ export interface ComputeClient {
   /** Aborts the running optimize job (it rejects with an AbortError); false if none ran. */
   cancel(): Promise<boolean>;
   setDutyCycle(dutyCycle: number): Promise<number>;
+  /** Parses a local CSV in the worker and trains on it from now on (it never leaves the page). */
+  loadLocalData(csv: string, column?: string): Promise<LocalDataSummary>;
+  clearLocalData(): Promise<void>;
   /** Stops the worker (pending calls never settle). */
   terminate(): void;
   /** Why the worker failed (an uncaught error or an unreadable message), or null. */
@@ -268,6 +273,16 @@ export async function connectCompute(
         throw new Error('the compute worker sent an invalid duty cycle');
       return result;
     },
+    async loadLocalData(csv, column) {
+      const result = parse(
+        LocalDataSummarySchema,
+        await api.loadLocalData(column === undefined ? { csv } : { csv, column }),
+      );
+      if (!result.ok)
+        throw new Error(`the compute worker sent an invalid summary: ${result.error}`);
+      return result.value;
+    },
+    clearLocalData: () => api.clearLocalData(),
     terminate: () => hooks.terminate?.(),
     workerError: () => hooks.workerError?.() ?? null,
   };

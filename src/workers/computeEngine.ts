@@ -9,6 +9,7 @@ import type { DomainPlugin } from '../core/domain';
 import { paramsHash } from '../core/hash';
 import { parse } from '../core/schemas';
 import { domainRegistry } from '../domains/index';
+import { type LocalTrainingAdapter, localTrainingAdapter, parseCsv } from '../domains/localDataset';
 import {
   activeBackend,
   type BackendChoiceStore,
@@ -36,6 +37,7 @@ import {
   type InitialParams,
   InitOptionsSchema,
   type JobKind,
+  LoadLocalDataArgsSchema,
   OptimizeArgsSchema,
   type OptimizeJobResult,
   type ProgressEvent,
@@ -131,6 +133,8 @@ export function createComputeEngine(env: ComputeEnvironment = {}): ComputeEngine
   let jobsDone = 0;
   let wasm: WasmInfo | null = null;
   let devicePromise: Promise<DeviceInfo> | undefined;
+  /** The user's own training data, prepared for the loaded domain, if any. */
+  let localData: { adapter: LocalTrainingAdapter<unknown>; data: unknown } | null = null;
 
   const device = (): Promise<DeviceInfo> => {
     devicePromise ??= (env.describeDevice ?? describeThisDevice)();
@@ -142,7 +146,7 @@ export function createComputeEngine(env: ComputeEnvironment = {}): ComputeEngine
     return loaded;
   }
 
-  function requireIdle(kind: JobKind): void {
+  function requireIdle(kind: JobKind | 'loadLocalData' | 'clearLocalData'): void {
     if (job) {
       throw new Error(
         `busy: ${job.kind} job ${job.id} is running (one job at a time; ${kind} refused)`,
@@ -336,13 +340,16 @@ export function createComputeEngine(env: ComputeEnvironment = {}): ComputeEngine
         }
       };
       try {
-        const result = await domain.optimize(args.params.slice(), {
+        const budget = {
           steps: args.budget.steps,
           seed: args.budget.seed,
           signal: controller.signal,
           onProgress: report,
           pace: pacer.pace,
-        });
+        };
+        const result = localData
+          ? await localData.adapter.optimizeOn(args.params.slice(), budget, localData.data)
+          : await domain.optimize(args.params.slice(), budget);
         if (controller.signal.aborted) throw abortError(controller.signal);
         if (!(result?.params instanceof Float32Array)) {
           throw new Error(`domain ${domain.descriptor.id} returned no Float32Array parameters`);
@@ -443,6 +450,25 @@ export function createComputeEngine(env: ComputeEnvironment = {}): ComputeEngine
       );
       await running.settled;
       return true;
+    },
+
+    async loadLocalData(input) {
+      const { domain } = requireLoaded();
+      const checked = parse(LoadLocalDataArgsSchema, input);
+      if (!checked.ok) throw invalid('local data', checked.error);
+      requireIdle('loadLocalData');
+      const adapter = localTrainingAdapter(domain.descriptor.id);
+      if (!adapter) throw new Error(`domain ${domain.descriptor.id} does not train on local data`);
+      const table = parseCsv(checked.value.csv);
+      const column = checked.value.column;
+      const data = adapter.fromTable(table, column === undefined ? {} : { column });
+      localData = { adapter, data };
+      return { domainId: domain.descriptor.id, rows: table.rows.rows, columns: [...table.columns] };
+    },
+
+    async clearLocalData() {
+      requireIdle('clearLocalData');
+      localData = null;
     },
 
     async setDutyCycle(input) {

@@ -266,6 +266,21 @@ export type ComputeStatus = v.InferOutput<typeof ComputeStatusSchema>;
  * The compute worker's API (exposed with Comlink). Every method validates its arguments and
  * rejects with a message naming the problem; nothing changes state on a rejected call.
  */
+/** A CSV the user dropped into the page: parsed in the worker, never sent anywhere. */
+export const LoadLocalDataArgsSchema = v.strictObject({
+  csv: v.pipe(v.string(), v.maxLength(16 * 1024 * 1024, 'the file is larger than 16 MB')),
+  /** The column to read, for domains that read one (e.g. a series). */
+  column: v.optional(v.pipe(v.string(), v.maxLength(200))),
+});
+export type LoadLocalDataArgs = v.InferInput<typeof LoadLocalDataArgsSchema>;
+
+export const LocalDataSummarySchema = v.strictObject({
+  domainId: DomainIdSchema,
+  rows: UintSchema,
+  columns: v.pipe(v.array(v.pipe(v.string(), v.maxLength(200))), v.maxLength(1_000)),
+});
+export type LocalDataSummary = v.InferOutput<typeof LocalDataSummarySchema>;
+
 export interface ComputeApi {
   /** The device description and key used to remember a backend choice. */
   describeDevice(): Promise<DeviceInfo>;
@@ -285,4 +300,12 @@ export interface ComputeApi {
   cancel(): Promise<boolean>;
   /** Share of the time the worker computes, in (0, 1]; applies to the running job at once. */
   setDutyCycle(dutyCycle: number): Promise<number>;
+  /**
+   * Trains later optimize jobs on a local CSV instead of the domain's public data (evaluation
+   * stays on the public seeded data). Refused with a clear error, changing nothing, if the file
+   * does not fit the domain.
+   */
+  loadLocalData(args: LoadLocalDataArgs): Promise<LocalDataSummary>;
+  /** Back to training on the domain's public data. */
+  clearLocalData(): Promise<void>;
 }

@@ -108,3 +108,46 @@ test('a bad ?backend= is reported in words and ignored', async ({ page }) => {
   expect(status.error).toMatch(/\?backend=quantum ignored: invalid backend "quantum"/);
   await expect(page.getByRole('alert')).toContainText('backend');
 });
+
+test('a CSV dropped into the page trains the model locally; a bad one is refused in words', async ({
+  page,
+}) => {
+  const requests: string[] = [];
+  page.on('request', (request) => {
+    if (request.method() !== 'GET') requests.push(`${request.method()} ${request.url()}`);
+  });
+  await page.goto('/?domain=boston-housing');
+  await page.evaluate(() => window.doin.ready);
+  const input = page.getByLabel(/Train on your own data/);
+
+  await input.setInputFiles({
+    name: 'bad.csv',
+    mimeType: 'text/csv',
+    buffer: Buffer.from('a,b\n1,2\n'),
+  });
+  // The first file starts the training workers, which measure the backends first.
+  await expect(page.getByRole('alert')).toContainText('bad.csv: boston-housing needs the columns', {
+    timeout: 60_000,
+  });
+
+  const header = 'crim,zn,indus,chas,nox,rm,age,dis,rad,tax,ptratio,b,lstat,medv';
+  const rows = Array.from({ length: 40 }, (_, i) =>
+    [0.02 + i / 1000, 0, 7, 0, 0.47, 6 + i / 40, 70, 4.9, 2, 242, 17.8, 396.9, 9, 20 + i / 4].join(
+      ',',
+    ),
+  );
+  await input.setInputFiles({
+    name: 'mine.csv',
+    mimeType: 'text/csv',
+    buffer: Buffer.from([header, ...rows].join('\n')),
+  });
+  await expect(page.getByTestId('training-data')).toContainText('your file: 40 rows');
+
+  await page.evaluate(() => window.doin.start({ dutyCycle: 0.5 }));
+  await page.waitForFunction(() => (window.doin.status().training?.proposed ?? 0) >= 1, undefined, {
+    timeout: 90_000,
+  });
+  // Nothing but page loads went over the network: the file stayed in the browser.
+  expect(requests).toEqual([]);
+  await page.evaluate(() => window.doin.stop());
+});
