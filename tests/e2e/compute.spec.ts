@@ -130,3 +130,38 @@ test('when the page is cross-origin isolated, wasm runs its threaded SIMD build'
     await new Promise((done) => server.close(done));
   }
 });
+
+test('evaluation agrees across the browser backends far within the vote tolerance', async ({
+  page,
+}) => {
+  test.setTimeout(180_000);
+  await page.goto('/bench.html');
+  await page.waitForFunction(() => typeof window.doinBench === 'object');
+  for (const domainId of ['mackey-glass', 'boston-housing']) {
+    const metrics: Record<string, number> = {};
+    let tolerance = 0;
+    for (const backend of ['wasm', 'webgl', 'webgpu', 'cpu']) {
+      const result = await page.evaluate((options) => window.doinBench.run(options), {
+        domainId,
+        backend,
+        steps: 1,
+      });
+      expect(result.status.backend).toBe(backend);
+      metrics[backend] = result.evaluate.before;
+      tolerance = result.status.domain?.tolerance ?? 0;
+      // Deterministic on one backend: the same parameters and seed give the same number.
+      const again = await page.evaluate((options) => window.doinBench.run(options), {
+        domainId,
+        backend,
+        steps: 1,
+      });
+      expect(again.evaluate.before).toBe(result.evaluate.before);
+    }
+    const reference = metrics.wasm as number;
+    for (const [backend, metric] of Object.entries(metrics)) {
+      const relative = Math.abs(metric - reference) / Math.abs(reference);
+      if (process.env.DOIN_REPORT) console.log(`${domainId} ${backend} vs wasm: ${relative}`);
+      expect(relative, `${domainId} on ${backend}`).toBeLessThan(tolerance / 100);
+    }
+  }
+});
