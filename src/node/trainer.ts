@@ -2,7 +2,8 @@
  * Real training in the page: an optimizer worker trains a domain on the measured-best tfjs
  * backend, and a second, independent evaluator worker re-measures every candidate on the data
  * seeds of a quorum of K evaluators. The core's agreement rule and verdict (the same code that
- * validates blocks) decide whether the candidate is a verified improvement. Until the node has
+ * validates blocks) decide whether the candidate is a verified improvement; a third worker
+ * answers inference from the verified best. Until the node has
  * real peers (issues 5–6) the quorum members are local stand-ins, and verified candidates stay
  * on this page.
  */
@@ -116,6 +117,7 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
 
   let running = false;
   let round = 0;
+  let inference: Promise<ComputeClient> | null = null;
   let loop: Promise<void> | null = null;
 
   async function trainOnce(): Promise<void> {
@@ -200,7 +202,15 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
     },
     bestParams: () => best.params,
     async infer(input) {
-      const result = await evaluator.infer(best.params, input, { paramsHash: best.paramsHash });
+      // Its own worker, so a query never waits for (or is refused by) an evaluation in progress.
+      inference ??= startComputeClient({ ...clientOptions, name: 'doin-inference' }).catch(
+        (err: unknown) => {
+          inference = null; // let the next query try again
+          throw err;
+        },
+      );
+      const client = await inference;
+      const result = await client.infer(best.params, input, { paramsHash: best.paramsHash });
       return result.output;
     },
   };
