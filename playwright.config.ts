@@ -1,4 +1,6 @@
 import { defineConfig } from '@playwright/test';
+// One list of Chromium flags for tests, the benchmark and headless nodes (see DESIGN.md).
+import chromium from './scripts/chromium.json' with { type: 'json' };
 
 const PORT = 4173;
 const baseURL = `http://127.0.0.1:${PORT}`;
@@ -22,15 +24,8 @@ export default defineConfig({
       use: {
         browserName: 'chromium',
         launchOptions: {
-          executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-          args: [
-            '--no-sandbox',
-            '--disable-background-networking',
-            '--disable-component-update',
-            '--disable-sync',
-            '--no-first-run',
-            '--enable-unsafe-webgpu',
-          ],
+          executablePath: process.env.CHROMIUM_PATH ?? chromium.executablePath,
+          args: chromium.args,
         },
       },
     },

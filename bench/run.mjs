@@ -6,6 +6,7 @@
 // while the workers ran. Figures are ratios within one run where possible: this box is noisy.
 // Usage: npm run bench [-- --domains a,b --steps N --backend name]
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -40,17 +41,12 @@ function startServer() {
 }
 
 const server = await startServer();
+// The same Chromium flags as the browser tests.
+const flags = JSON.parse(readFileSync(resolve(root, 'scripts/chromium.json'), 'utf8'));
 const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  executablePath: process.env.CHROMIUM_PATH ?? flags.executablePath,
   headless: true,
-  args: [
-    '--no-sandbox',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-    '--enable-unsafe-webgpu',
-  ],
+  args: flags.args,
 });
 
 const results = [];
