@@ -127,6 +127,8 @@ test('when the page is cross-origin isolated, wasm runs its threaded SIMD build'
     expect(result.improved).toBe(true);
     expect(workerErrors).toEqual([]);
   } finally {
+    // Keep-alive connections from the page would otherwise hold close() open indefinitely.
+    server.closeAllConnections();
     await new Promise((done) => server.close(done));
   }
 });
