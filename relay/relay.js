@@ -16,18 +16,14 @@ import { yamux } from '@libp2p/yamux';
 import { createLibp2p } from 'libp2p';
 import { createStaticHandler, distRoot } from '../scripts/static.mjs';
 
+import { DOIN_TOPICS } from '../src/net/topics.js';
+
 /** @typedef {import('@libp2p/interface').PrivateKey} PrivateKey */
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Gossip topics the relay subscribes to so that it forwards them (DESIGN.md, wire names). */
-export const DOIN_TOPICS = Object.freeze([
-  'doin/1/commit',
-  'doin/1/reveal',
-  'doin/1/vote',
-  'doin/1/block',
-  'doin/1/tx',
-]);
+/** The relay subscribes to the doin topics so that it forwards them. */
+export { DOIN_TOPICS };
 
 export const DEFAULTS = Object.freeze({
   host: '127.0.0.1',

@@ -15,14 +15,9 @@ import { yamux } from '@libp2p/yamux';
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
 
-/** Gossip topics (DESIGN.md wire names; the relay subscribes to the same list). */
-export const DOIN_TOPICS = Object.freeze([
-  'doin/1/commit',
-  'doin/1/reveal',
-  'doin/1/vote',
-  'doin/1/block',
-  'doin/1/tx',
-] as const);
+import { DOIN_TOPICS } from './topics.js';
+
+export { DOIN_TOPICS };
 
 export interface BrowserNodeOptions {
   /** The relay's multiaddr, /p2p/<peer id> included, e.g. /ip4/127.0.0.1/tcp/9090/ws/p2p/12D3… */
