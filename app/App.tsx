@@ -27,11 +27,48 @@ export function App() {
               virtual peers in memory. Nothing is saved or sent yet.
             </p>
           )}
+          {status.network && (
+            <section aria-labelledby="network-heading" data-testid="network">
+              <h2 id="network-heading">Network</h2>
+              <dl>
+                <dt>Network</dt>
+                <dd>
+                  {status.network.name} (<code>{status.network.id.slice(0, 16)}…</code>)
+                </dd>
+                <dt>Relay</dt>
+                <dd data-testid="relay-status">
+                  {status.network.relay.status === 'connected'
+                    ? 'connected'
+                    : status.network.relay.status === 'connecting'
+                      ? 'connecting…'
+                      : `unreachable, retrying${status.network.relay.nextAttemptAt ? ` in ${Math.max(0, Math.round((status.network.relay.nextAttemptAt - Date.now()) / 1000))} s` : ''}`}
+                </dd>
+                <dt>Peers</dt>
+                <dd data-testid="peers">
+                  {status.peers === 0
+                    ? 'none yet: open this page in another browser to add one'
+                    : status.connections
+                        .filter((c) => c.transport !== 'websockets')
+                        .map(
+                          (c) =>
+                            `…${c.peerId.slice(-8)} (${c.transport === 'webrtc' ? 'direct WebRTC' : 'via relay'})`,
+                        )
+                        .join(', ')}
+                </dd>
+                {status.network.syncing && (
+                  <>
+                    <dt>Chain</dt>
+                    <dd>catching up with peers…</dd>
+                  </>
+                )}
+              </dl>
+            </section>
+          )}
           <button type="button" onClick={() => void toggle()} disabled={busy}>
             {status.contributing ? 'Stop' : 'Start'}
           </button>
           <dl>
-            <dt>Your identity (Ed25519 public key)</dt>
+            <dt>Your identity ({status.mode === 'network' ? 'peer id' : 'Ed25519 public key'})</dt>
             <dd data-testid="peer-id">{status.peerId}</dd>
             <dt>Contributing</dt>
             <dd data-testid="contributing">{status.contributing ? 'yes' : 'no'}</dd>

@@ -4,6 +4,9 @@
  * `window.doinBench.run(options)` for tests and the benchmark script; `?run=1` runs on load.
  */
 
+import { buildDevChain, devKeys } from '../src/core/devChain';
+import type { Block } from '../src/core/schemas';
+import { LOCAL_TESTNET } from '../src/node/networks';
 import { startComputeClient } from '../src/workers/computeClient';
 import type { ComputeStatus } from '../src/workers/computeProtocol';
 
@@ -45,7 +48,10 @@ export interface BenchResult {
 
 declare global {
   interface Window {
-    doinBench: { run(options?: BenchOptions): Promise<BenchResult> };
+    doinBench: {
+      run(options?: BenchOptions): Promise<BenchResult>;
+      devChain(length: number, label?: string): { blocks: Block[]; hashes: string[] };
+    };
   }
 }
 
@@ -156,7 +162,13 @@ async function run(options: BenchOptions = {}): Promise<BenchResult> {
   }
 }
 
-window.doinBench = { run };
+/** A valid chain of the local test net, for the network benchmark (built here: it is TypeScript). */
+function devChain(length: number, label = 'bench'): { blocks: Block[]; hashes: string[] } {
+  const chain = buildDevChain(LOCAL_TESTNET, { length, keys: devKeys(5, label) });
+  return { blocks: chain.blocks, hashes: chain.hashes };
+}
+
+window.doinBench = { run, devChain };
 
 const out = document.getElementById('out');
 const params = new URLSearchParams(location.search);

@@ -4,13 +4,18 @@
 // chosen by measurement, optimize and evaluate throughput, the cost of one evaluation relative to
 // the optimize run that produced the candidate (budget ≤ 5%), and the longest main-thread task
 // while the workers ran. Figures are ratios within one run where possible: this box is noisy.
-// Usage: npm run bench [-- --domains a,b --steps N --backend name]
+// Then the network: an N-page swarm on the real relay (bench/network.mjs).
+// Usage: npm run bench [-- --only compute|network --domains a,b --steps N --backend name
+//                          --peers 8 --gossip-blocks 30 --sync-length 1000]
+// First: Node 20 lacks Promise.withResolvers, which libp2p (the relay) needs.
+import '../relay/polyfills.js';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
+import { runNetworkBench } from './network.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
@@ -18,8 +23,27 @@ const { values } = parseArgs({
     domains: { type: 'string', default: 'quadratic-16,mackey-glass,boston-housing' },
     steps: { type: 'string', default: '4000' },
     backend: { type: 'string', default: 'auto' },
+    only: { type: 'string' },
+    peers: { type: 'string', default: '8' },
+    'gossip-blocks': { type: 'string', default: '30' },
+    'sync-length': { type: 'string', default: '1000' },
   },
 });
+const runCompute = values.only === undefined || values.only === 'compute';
+const runNetwork = values.only === undefined || values.only === 'network';
+if (values.only !== undefined && !runCompute && !runNetwork) {
+  throw new Error('--only takes compute or network');
+}
+const positive = (/** @type {string} */ name) => {
+  const n = Number(values[/** @type {'peers'} */ (name)]);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer`);
+  return n;
+};
+const networkOptions = {
+  peers: Math.max(2, positive('peers')),
+  gossipBlocks: positive('gossip-blocks'),
+  syncLength: positive('sync-length'),
+};
 const steps = Number(values.steps);
 if (!Number.isInteger(steps) || steps < 1) throw new Error(`--steps must be a positive integer`);
 const VERIFICATION_BUDGET = 0.05;
@@ -51,7 +75,7 @@ const browser = await chromium.launch({
 
 const results = [];
 try {
-  for (const domainId of values.domains.split(',')) {
+  for (const domainId of runCompute ? values.domains.split(',') : []) {
     const page = await browser.newPage();
     await page.goto(new URL('/bench.html', server.url).href);
     const run = await page.evaluate((options) => window.doinBench.run(options), {
@@ -97,6 +121,8 @@ try {
   server.stop();
 }
 
+const network = runNetwork ? await runNetworkBench({ chromium, flags, ...networkOptions }) : null;
+
 const wasmChosenOverSoftwareWebgpu = results.every((r) => {
   const webgpu = r.backends.find((b) => b.backend === 'webgpu');
   return !(webgpu?.fallbackAdapter && r.chosenBackend === 'webgpu');
@@ -104,7 +130,7 @@ const wasmChosenOverSoftwareWebgpu = results.every((r) => {
 console.log(
   JSON.stringify(
     {
-      benchmark: 'doin compute',
+      benchmark: 'doin compute and network',
       date: new Date().toISOString(),
       machine: { cpus: (await import('node:os')).cpus().length, platform: process.platform },
       browser: `chromium ${browser.version()}`,
@@ -113,6 +139,7 @@ console.log(
       quorumSize: QUORUM_SIZE,
       softwareWebgpuNeverChosen: wasmChosenOverSoftwareWebgpu,
       domains: results,
+      network,
     },
     null,
     2,

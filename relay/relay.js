@@ -16,14 +16,14 @@ import { yamux } from '@libp2p/yamux';
 import { createLibp2p } from 'libp2p';
 import { createStaticHandler, distRoot } from '../scripts/static.mjs';
 
-import { DOIN_TOPICS } from '../src/net/topics.js';
+import { DOIN_DISCOVERY_TOPIC, DOIN_TOPICS } from '../src/net/topics.js';
 
 /** @typedef {import('@libp2p/interface').PrivateKey} PrivateKey */
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** The relay subscribes to the doin topics so that it forwards them. */
-export { DOIN_TOPICS };
+/** The relay subscribes to the doin topics and the discovery topic so that it forwards them. */
+export { DOIN_DISCOVERY_TOPIC, DOIN_TOPICS };
 
 export const DEFAULTS = Object.freeze({
   host: '127.0.0.1',
@@ -32,7 +32,35 @@ export const DEFAULTS = Object.freeze({
   keyPath: resolve(repoRoot, '.doin', 'relay-key'),
   /** Circuit-relay reservations held at once (the library default is 15). */
   maxReservations: 128,
+  /** The network served at /network: pages join it (its genesis hash names it). */
+  networkPath: resolve(repoRoot, 'networks', 'local-testnet.json'),
 });
+
+/**
+ * Reads the network parameters the relay announces. Only shape is checked here (the relay runs
+ * no TypeScript); pages validate them fully against the schema before joining.
+ * @param {string} path
+ */
+export async function loadNetwork(path) {
+  let text;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new Error(`relay: cannot read network file ${path}: ${errorMessage(err)}`);
+  }
+  /** @type {unknown} */
+  let network;
+  try {
+    network = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`relay: network file ${path} is not JSON: ${errorMessage(err)}`);
+  }
+  const record = /** @type {Record<string, unknown>} */ (network);
+  if (typeof network !== 'object' || network === null || typeof record.name !== 'string') {
+    throw new Error(`relay: network file ${path} holds no network parameters (no "name")`);
+  }
+  return { body: `${JSON.stringify(network)}\n`, name: record.name };
+}
 
 /**
  * Reads the relay's Ed25519 key from keyPath, or creates it there (mode 0600) on first start.
@@ -85,7 +113,8 @@ function errorMessage(err) {
  * @property {number} [httpPort] HTTP listen port (default 8080; 0 picks a free one)
  * @property {string} [keyPath] key file (default <repo>/.doin/relay-key)
  * @property {string} [staticRoot] folder served over HTTP (default <repo>/dist)
- * @property {readonly string[]} [topics] gossip topics to subscribe to (default DOIN_TOPICS)
+ * @property {readonly string[]} [topics] gossip topics to forward (default: DOIN_TOPICS and discovery)
+ * @property {string} [networkPath] network parameters served at /network (default: local test net)
  * @property {number} [maxReservations] circuit-relay reservations held at once
  */
 
@@ -107,7 +136,8 @@ export async function startRelay(options = {}) {
   const httpHost = options.httpHost ?? host;
   const httpPort = options.httpPort ?? DEFAULTS.httpPort;
   const keyPath = resolve(options.keyPath ?? DEFAULTS.keyPath);
-  const topics = [...(options.topics ?? DOIN_TOPICS)];
+  const topics = [...(options.topics ?? [...DOIN_TOPICS, DOIN_DISCOVERY_TOPIC])];
+  const network = await loadNetwork(resolve(options.networkPath ?? DEFAULTS.networkPath));
   checkPort('port', port);
   checkPort('httpPort', httpPort);
 
@@ -160,8 +190,14 @@ export async function startRelay(options = {}) {
   const serveStatic = createStaticHandler(options.staticRoot ?? distRoot);
   const server = createServer((req, res) => {
     const { pathname } = new URL(req.url ?? '/', 'http://localhost');
-    if (pathname === '/status' && (req.method === 'GET' || req.method === 'HEAD')) {
-      const body = JSON.stringify(status());
+    const json =
+      pathname === '/status'
+        ? JSON.stringify(status())
+        : pathname === '/network'
+          ? network.body
+          : null;
+    if (json !== null && (req.method === 'GET' || req.method === 'HEAD')) {
+      const body = json;
       res.writeHead(200, {
         'Content-Type': 'application/json; charset=utf-8',
         'Content-Length': Buffer.byteLength(body),
@@ -220,6 +256,8 @@ export async function startRelay(options = {}) {
     keyPath,
     keyCreated,
     status,
+    /** The name of the network served at /network. */
+    networkName: network.name,
     stop,
   };
 }

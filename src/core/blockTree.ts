@@ -51,6 +51,8 @@ export class BlockTree {
   private readonly networkId: Hash;
   private headHash: Hash;
   private headState: ChainState;
+  /** Main-chain block hash by height (index 0 = genesis), kept in step with the head. */
+  private readonly mainHashes: Hash[];
   private readonly snapshotInterval: number;
   private readonly maxOrphans: number;
 
@@ -66,6 +68,7 @@ export class BlockTree {
     this.snapshots.set(hash, genesis);
     this.headHash = hash;
     this.headState = genesis;
+    this.mainHashes = [hash];
     this.networkId = genesis.networkId;
   }
 
@@ -87,6 +90,17 @@ export class BlockTree {
 
   getBlock(hash: Hash): Block | undefined {
     return this.entries.get(hash)?.block;
+  }
+
+  /** Hash of the main-chain block at `height` (genesis is 0), or undefined above the head. */
+  hashAtHeight(height: number): Hash | undefined {
+    return Number.isSafeInteger(height) && height >= 0 ? this.mainHashes[height] : undefined;
+  }
+
+  /** The main-chain block at `height`: what a peer serving sync by height hands out. */
+  blockAtHeight(height: number): Block | undefined {
+    const hash = this.hashAtHeight(height);
+    return hash === undefined ? undefined : this.entries.get(hash)?.block;
   }
 
   /** Main-chain blocks from genesis to head. */
@@ -186,7 +200,24 @@ export class BlockTree {
     const reorg = parentHash === this.headHash ? null : this.describeReorg(hash);
     this.headHash = hash;
     this.headState = applied.state;
+    this.reindexMainChain(entry);
     return { status: 'head', hash, reorg, assessments: applied.assessments };
+  }
+
+  /**
+   * Points the height index at the new head's line: walks back from the head until it meets a
+   * block the index already holds at its height (the common ancestor), drops what lies above
+   * it and writes the new line in. Extending the head costs one step; a reorg, its depth.
+   */
+  private reindexMainChain(head: Entry): void {
+    const line: Entry[] = [];
+    let e: Entry | undefined = head;
+    while (e && this.mainHashes[e.height] !== e.hash) {
+      line.push(e);
+      e = e.parent ? this.entries.get(e.parent) : undefined;
+    }
+    this.mainHashes.length = e ? e.height + 1 : 0;
+    for (const item of line.reverse()) this.mainHashes.push(item.hash);
   }
 
   /**

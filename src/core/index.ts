@@ -4,6 +4,7 @@ export * from './builder';
 export * from './chain';
 export * from './commitReveal';
 export * from './crypto';
+export * from './devChain';
 export * from './domain';
 export * from './encoding';
 export * from './forkChoice';

@@ -33,8 +33,24 @@ export interface NodeStatus {
   simulatedPeers: number;
   /** Real training in workers (chosen backend, measurements, verified best), once started. */
   training: TrainerStatus | null;
+  /** The network this node is on, in network mode. */
+  network?: NetworkInfo;
   /** The last thing that went wrong, in words, if anything. */
   error?: string;
+}
+
+export interface NetworkInfo {
+  /** The genesis hash: it names the network. */
+  id: string;
+  name: string;
+  relay: {
+    addr: string;
+    status: 'connected' | 'connecting' | 'waiting';
+    attempts: number;
+    nextAttemptAt: number | null;
+    lastError: string | null;
+  };
+  syncing: boolean;
 }
 
 export interface StartOptions {

@@ -14,7 +14,7 @@ import {
   SimulationSnapshotSchema,
 } from '../workers/simulationProtocol';
 import type { DoinNode, NodeStatus } from './api';
-import { createTrainer, type Trainer } from './trainer';
+import { createLazyTrainer } from './lazyTrainer';
 
 const DEFAULT_OPTIONS: SimulationOptions = {
   virtualPeers: 3,
@@ -59,52 +59,35 @@ export function createLocalNode(options: LocalNodeOptions = {}): DoinNode {
   };
   const ready = remote.init(simulationOptions, proxy(onSnapshot)).then(onSnapshot);
 
-  // Training workers start on the first start(): measuring the backends takes seconds.
-  let trainer: Promise<Trainer> | null = null;
-  let trainerReady: Trainer | null = null;
-  let trainerError: string | null = null;
-  const startTraining = (): Promise<Trainer> => {
-    if (!trainer) {
-      trainer = createTrainer({
-        domainId: options.trainDomain ?? 'mackey-glass',
-        backend: options.backend ?? 'auto',
-      });
-      trainer.then(
-        (t) => {
-          trainerReady = t;
-          if (latest?.contributing) t.start();
-        },
-        (err: unknown) => {
-          trainerError = `training could not start: ${err instanceof Error ? err.message : String(err)}`;
-        },
-      );
-    }
-    return trainer;
-  };
+  const training = createLazyTrainer(
+    { domainId: options.trainDomain ?? 'mackey-glass', backend: options.backend ?? 'auto' },
+    () => latest?.contributing === true,
+  );
 
   return {
     ready,
     status(): NodeStatus {
       if (!latest) throw new Error('doin is not ready yet: await window.doin.ready first');
-      const training = trainerReady?.status() ?? null;
+      const trainerReady = training.current();
+      const trainingStatus = trainerReady?.status() ?? null;
       const error =
         workerError ??
         latest.error ??
-        trainerError ??
-        training?.error ??
+        training.error() ??
+        trainingStatus?.error ??
         (options.warnings?.length ? options.warnings.join('; ') : null);
       return {
         peerId: latest.peerId,
         peers: 0,
         connections: [],
         head: { ...latest.head },
-        backend: training?.backend ?? (trainer ? 'measuring' : 'not started'),
+        backend: trainingStatus?.backend ?? (training.requested() ? 'measuring' : 'not started'),
         domains: latest.domains.map((d) => ({ ...d })),
         contributing: latest.contributing,
         balance: latest.balance,
         mode: 'local-simulation',
         simulatedPeers: latest.virtualPeers,
-        training,
+        training: trainingStatus,
         ...(error ? { error } : {}),
       };
     },
@@ -114,18 +97,17 @@ export function createLocalNode(options: LocalNodeOptions = {}): DoinNode {
         throw new Error(`dutyCycle must be in (0, 1], got ${dutyCycle}`);
       }
       onSnapshot(await remote.start());
-      const training = startTraining();
-      if (dutyCycle !== undefined) await (await training).setDutyCycle(dutyCycle);
-      trainerReady?.start();
+      await training.start(dutyCycle);
     },
     async loadLocalData(csv, column) {
-      await (await startTraining()).loadLocalData(csv, column);
+      await (await training.ensure()).loadLocalData(csv, column);
     },
     async stop() {
       onSnapshot(await remote.stop());
-      await trainerReady?.stop();
+      await training.current()?.stop();
     },
     async infer(domainId, input) {
+      const trainerReady = training.current();
       if (trainerReady && trainerReady.status().domainId === domainId) {
         return trainerReady.infer(input);
       }

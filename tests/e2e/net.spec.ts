@@ -1,5 +1,7 @@
-// Two browsers (separate Chromium processes) meet through the real relay, upgrade to a direct
-// WebRTC connection and exchange gossip (issue 5).
+// Issue 5 end to end: the real relay and four separate headless Chromium processes running the
+// app. Pages find each other through the relay, connect directly over WebRTC, gossip signed
+// blocks (validated before forwarding), drop forged and malformed messages, keep gossiping after
+// the relay dies, and a page opened later syncs the chain from its peers.
 import '../../relay/polyfills.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,16 +9,19 @@ import { join } from 'node:path';
 import { type Browser, expect, type Page, test } from '@playwright/test';
 import { startRelay } from '../../relay/relay.js';
 import chromium from '../../scripts/chromium.json' with { type: 'json' };
+import { buildDevChain, devKeys } from '../../src/core/devChain';
+import { encodeCanonical } from '../../src/core/encoding';
+import type { Block } from '../../src/core/schemas';
+import { LOCAL_TESTNET } from '../../src/node/networks';
 
 type Relay = Awaited<ReturnType<typeof startRelay>>;
 
-let relay: Relay;
+let relay: Relay | null = null;
 let keyDir: string;
 const browsers: Browser[] = [];
 
 test.beforeAll(async () => {
   keyDir = await mkdtemp(join(tmpdir(), 'doin-net-'));
-  relay = await startRelay({ port: 0, httpPort: 0, keyPath: join(keyDir, 'relay-key') });
 });
 
 test.afterAll(async () => {
@@ -25,76 +30,142 @@ test.afterAll(async () => {
   if (keyDir) await rm(keyDir, { recursive: true, force: true });
 });
 
-test('two browsers connect directly over WebRTC and gossip', async ({ playwright, baseURL }) => {
-  test.setTimeout(120_000);
-  const relayAddr = relay.multiaddrs.find((ma) => ma.includes('/ws/'));
-  expect(relayAddr).toBeDefined();
+test('browsers meet through the relay, talk directly, validate gossip, survive the relay and sync', async ({
+  playwright,
+}) => {
+  test.setTimeout(240_000);
+  const keyPath = join(keyDir, 'relay-key');
+  relay = await startRelay({ port: 0, httpPort: 0, keyPath });
+  const { wsPort, httpPort, appUrl } = relay;
 
-  async function openPage(): Promise<Page> {
+  async function openPage(name: string): Promise<Page> {
     const browser = await playwright.chromium.launch({
       executablePath: process.env.CHROMIUM_PATH ?? chromium.executablePath,
       args: chromium.args,
     });
     browsers.push(browser);
     const page = await browser.newPage();
+    page.on('pageerror', (err) => console.log(`[${name} page error] ${err.message}`));
     if (process.env.NET_DEBUG) {
       await page.addInitScript((d) => localStorage.setItem('debug', d), process.env.NET_DEBUG);
-      page.on('console', (msg) => console.log(`[console] ${msg.text()}`));
+      page.on('console', (msg) => console.log(`[${name}] ${msg.text()}`));
     }
-    page.on('pageerror', (err) => console.log(`[page error] ${err.message}`));
-    await page.goto(new URL('/net.html', baseURL).toString());
-    await page.waitForFunction(() => typeof window.doinNet === 'object');
+    // The URL `npm start` prints: the page finds the relay that served it through /status.
+    await page.goto(`${appUrl}?debug=1&profile=${name}`);
+    await page.waitForFunction(() => typeof window.doin === 'object');
+    await page.evaluate(() => window.doin.ready);
     return page;
   }
+  const status = (page: Page) => page.evaluate(() => window.doin.status());
+  const directPeers = async (page: Page) =>
+    (await status(page)).connections.filter((c) => c.transport === 'webrtc').map((c) => c.peerId);
 
-  const [a, b] = await Promise.all([openPage(), openPage()]);
-  const [idA, idB] = await Promise.all([
-    a.evaluate((addr) => window.doinNet.start(addr), relayAddr as string),
-    b.evaluate((addr) => window.doinNet.start(addr), relayAddr as string),
-  ]);
-  expect(idA).not.toBe(idB);
+  const [a, b, c] = await Promise.all([openPage('a'), openPage('b'), openPage('c')]);
+  const pages = [a, b, c];
+  const ids = await Promise.all(pages.map(async (p) => (await status(p)).peerId));
+  expect(new Set(ids).size).toBe(3);
+  for (const page of pages) expect((await status(page)).mode).toBe('network');
 
-  // B holds a relay reservation and so a relayed /webrtc address; A dials it.
-  await b.waitForFunction(() => window.doinNet.addrs().length > 0, null, { timeout: 30_000 });
-  const addrB = (await b.evaluate(() => window.doinNet.addrs()))[0] as string;
-  // One dial was seen to time out on a cold start (libp2p's "signal timed out"); retry a little.
+  // 1. Everyone reports a direct WebRTC connection to both others in window.doin.status().
+  for (const [i, page] of pages.entries()) {
+    const others = ids.filter((_, j) => j !== i);
+    await expect
+      .poll(
+        async () => {
+          const direct = await directPeers(page);
+          return others.every((id) => direct.includes(id));
+        },
+        {
+          timeout: 90_000,
+          intervals: [1_000],
+        },
+      )
+      .toBe(true);
+  }
+
+  // 2. A signed block from A reaches B and C (each validates it before forwarding).
+  const chain = buildDevChain(LOCAL_TESTNET, { length: 25, keys: devKeys(5, 'e2e net') });
+  const first = chain.blocks.slice(0, 20);
+  const imported = await a.evaluate((blocks) => window.doinDebug?.importBlocks(blocks), first);
+  expect(imported).toMatchObject({ added: 20, errors: [] });
+  const headAt = (height: number) => chain.hashes[height - 1];
+  for (const page of [b, c]) {
+    await expect
+      .poll(async () => (await status(page)).head, { timeout: 30_000 })
+      .toEqual({ height: 20, hash: headAt(20) });
+  }
+
+  // 3. A forged block (signature no longer matches) and malformed bytes are dropped by the first
+  //    receivers: counted as rejected, never applied, never delivered.
+  const forged = structuredClone(chain.blocks[20] as Block);
+  forged.header.timestamp += 1;
+  const forgedBytes = [...encodeCanonical(forged)];
+  const garbage = [0xa1, 0x61, 0x78, 0xff, 0x00];
+  const before = await Promise.all(
+    [b, c].map((p) => p.evaluate(() => window.doinDebug?.gossipStats())),
+  );
+  await a.evaluate(
+    async ([blockBytes, junk]) => {
+      await window.doinDebug?.publishRaw('doin/1/block', blockBytes);
+      await window.doinDebug?.publishRaw('doin/1/tx', junk);
+    },
+    [forgedBytes, garbage] as const,
+  );
+  for (const [i, page] of [b, c].entries()) {
+    await expect
+      .poll(
+        async () => {
+          const stats = await page.evaluate(() => window.doinDebug?.gossipStats());
+          return [
+            (stats?.['doin/1/block'].rejected ?? 0) - (before[i]?.['doin/1/block'].rejected ?? 0),
+            (stats?.['doin/1/tx'].rejected ?? 0) - (before[i]?.['doin/1/tx'].rejected ?? 0),
+          ];
+        },
+        { timeout: 20_000 },
+      )
+      .toEqual([1, 1]);
+    expect((await status(page)).head.height).toBe(20);
+    const reasons = await page.evaluate(() => window.doinDebug?.rejections().map((r) => r.reason));
+    expect(reasons).toEqual(expect.arrayContaining(['bad-signature']));
+    const delivered = await page.evaluate(() => window.doinDebug?.received() ?? []);
+    expect(delivered.filter((m) => m.topic === 'doin/1/tx')).toHaveLength(0);
+  }
+
+  // 4. The relay dies; the pages keep gossiping over their direct connections.
+  await relay.stop();
+  relay = null;
+  for (const page of pages) {
+    await expect
+      .poll(async () => (await status(page)).network?.relay.status, { timeout: 20_000 })
+      .not.toBe('connected');
+  }
+  const rest = chain.blocks.slice(20);
+  const afterRelay = await a.evaluate((blocks) => window.doinDebug?.importBlocks(blocks), rest);
+  expect(afterRelay).toMatchObject({ added: 5, errors: [] });
+  const sentDigests = afterRelay?.sent.map((s) => s.digest) ?? [];
+  for (const page of [b, c]) {
+    await expect
+      .poll(async () => (await status(page)).head, { timeout: 30_000 })
+      .toEqual({ height: 25, hash: headAt(25) });
+    // Delivered as gossip (not only fetched by sync), with no relay in between.
+    const got = await page.evaluate(() => window.doinDebug?.received().map((m) => m.digest) ?? []);
+    expect(got).toEqual(expect.arrayContaining(sentDigests));
+  }
+
+  // 5. The relay comes back at the same address (same key); pages reconnect on their own, and a
+  //    fourth page opened now syncs the whole chain from its peers.
+  relay = await startRelay({ port: wsPort, httpPort, keyPath });
+  for (const page of pages) {
+    await expect
+      .poll(async () => (await status(page)).network?.relay.status, {
+        timeout: 60_000,
+        intervals: [1_000],
+      })
+      .toBe('connected');
+  }
+  const d = await openPage('d');
   await expect
-    .poll(
-      () =>
-        a.evaluate(
-          (addr) =>
-            window.doinNet.dial(addr).then(
-              () => 'ok',
-              (err: unknown) => String(err),
-            ),
-          addrB,
-        ),
-      { timeout: 45_000, intervals: [250] },
-    )
-    .toBe('ok');
-
-  const hasWebrtcTo = (page: Page, peerId: string) =>
-    page.waitForFunction(
-      (id) => window.doinNet.peers().some((p) => p.peerId === id && p.transport === 'webrtc'),
-      peerId,
-      { timeout: 30_000 },
-    );
-  await Promise.all([hasWebrtcTo(a, idB), hasWebrtcTo(b, idA)]);
-
-  // Gossipsub needs a moment to exchange subscriptions and graft; retry the publish until B has it.
-  const text = `hello from A ${Date.now()}`;
-  await expect
-    .poll(
-      async () => {
-        await a.evaluate((t) => window.doinNet.publish('doin/1/tx', t).catch(() => 0), text);
-        return b.evaluate(
-          (t) => window.doinNet.received().some((m) => m.topic === 'doin/1/tx' && m.text === t),
-          text,
-        );
-      },
-      { timeout: 30_000, intervals: [500] },
-    )
-    .toBe(true);
-  const got = await b.evaluate(() => window.doinNet.received());
-  expect(got.find((m) => m.text === text)?.from).toBe(idA);
+    .poll(async () => (await status(d)).head, { timeout: 90_000, intervals: [1_000] })
+    .toEqual({ height: 25, hash: headAt(25) });
+  expect((await directPeers(d)).length).toBeGreaterThan(0);
 });

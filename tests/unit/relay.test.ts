@@ -2,7 +2,7 @@
 // over WebSockets, a stable peer id across restarts with the same key file, a clear error for a
 // malformed key file, and the static app. Everything started here is stopped in finally/afterAll.
 import '../../relay/polyfills.js';
-import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { identify } from '@libp2p/identify';
@@ -13,7 +13,7 @@ import { multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p, type Libp2p } from 'libp2p';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { DOIN_TOPICS, startRelay } from '../../relay/relay.js';
+import { DOIN_DISCOVERY_TOPIC, DOIN_TOPICS, repoRoot, startRelay } from '../../relay/relay.js';
 
 // Node 20 has no global WebSocket, which @libp2p/websockets dials with.
 const globals = globalThis as { WebSocket?: unknown };
@@ -79,7 +79,7 @@ describe('relay', () => {
     expect(status.peerId).toBe(relay.peerId);
     const wsAddr = status.listenAddrs.find((a) => a.includes('/ws'));
     expect(wsAddr).toBe(`/ip4/127.0.0.1/tcp/${relay.wsPort}/ws/p2p/${relay.peerId}`);
-    expect([...status.topics].sort()).toEqual([...DOIN_TOPICS].sort());
+    expect([...status.topics].sort()).toEqual([...DOIN_TOPICS, DOIN_DISCOVERY_TOPIC].sort());
     expect(status.peers).toEqual([]);
 
     const client: Libp2p = await createLibp2p({
@@ -119,6 +119,21 @@ describe('relay', () => {
     const keyPath = join(dir, 'bad-key');
     await writeFile(keyPath, 'not a key\n');
     await expect(start(keyPath)).rejects.toThrow(/key file .*bad-key is not a libp2p private key/);
+  });
+
+  it('serves the network it runs at /network, the same parameters the page bundles', async () => {
+    const relay = await start(join(dir, 'network-key'));
+    try {
+      const res = await fetch(new URL('/network', relay.appUrl));
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toContain('application/json');
+      expect(await res.json()).toEqual(
+        JSON.parse(await readFile(join(repoRoot, 'networks/local-testnet.json'), 'utf8')),
+      );
+      expect(relay.networkName).toBe('doin-local-testnet');
+    } finally {
+      await relay.stop();
+    }
   });
 
   it('serves the static app next to /status', async () => {

@@ -1,0 +1,187 @@
+/**
+ * The page on a real network (issue 5): the net node (src/net/netNode) plus the chain it keeps
+ * in step with its peers. Every gossip message goes through the GossipValidator (blocks are
+ * imported into the BlockTree while being validated, so only blocks that apply are forwarded);
+ * a block whose parent is unknown, and every newly connected peer, start a chain sync over
+ * /doin/sync/1.0.0; the node answers sync and blob requests from others.
+ *
+ * Not here yet (issue 6): IndexedDB persistence, a persistent identity, and making blocks.
+ */
+import { BlockTree } from '../core/blockTree';
+import { genesisState } from '../core/genesis';
+import { type Hash, sha256Hex } from '../core/hash';
+import type { Block, NetworkParams } from '../core/schemas';
+import { BLOB_PROTOCOL, createBlobServer } from '../net/blob';
+import { blockTreeContext, encodeGossip, GossipValidator } from '../net/gossip';
+import { createNetNode, type NetNode, type PeerBook } from '../net/netNode';
+import { chainSourceFromTree, createSyncServer, SYNC_PROTOCOL, syncFromPeer } from '../net/sync';
+
+export interface NetworkParticipantOptions {
+  readonly relay: string;
+  readonly params: NetworkParams;
+  readonly iceServers?: readonly string[];
+  readonly peerBook?: PeerBook;
+  readonly now?: () => number;
+}
+
+/** What the page shows and tests read about the network side. */
+export interface NetworkSnapshot {
+  readonly peerId: string;
+  readonly networkId: Hash;
+  readonly networkName: string;
+  readonly head: { height: number; hash: Hash };
+  readonly relay: ReturnType<NetNode['relay']>;
+  readonly peers: ReturnType<NetNode['peers']>;
+  readonly connections: ReturnType<NetNode['connections']>;
+  readonly syncing: boolean;
+  readonly lastSyncError: string | null;
+  /** The most recent syncs that fetched something (newest last). */
+  readonly syncs: readonly SyncRecord[];
+}
+
+export interface ReceivedGossip {
+  readonly topic: string;
+  readonly from: string;
+  /** sha256 of the message bytes: matches the `digest` of what the sender published. */
+  readonly digest: Hash;
+  readonly bytes: number;
+  readonly at: number;
+}
+
+export interface SyncRecord {
+  readonly peerId: string;
+  readonly added: number;
+  readonly ms: number;
+  readonly error: string | null;
+}
+
+export interface ImportReport {
+  readonly added: number;
+  readonly errors: string[];
+  /** What was gossiped, in order: digest of the message bytes and when (ms since epoch). */
+  readonly sent: { digest: Hash; at: number }[];
+}
+
+const RECEIVED_LOG = 1_024;
+
+export type NetworkParticipant = Awaited<ReturnType<typeof createNetworkParticipant>>;
+
+export async function createNetworkParticipant(options: NetworkParticipantOptions) {
+  const now = options.now ?? Date.now;
+  const tree = new BlockTree(genesisState(options.params));
+  const context = blockTreeContext(tree, now);
+  const validator = new GossipValidator(context);
+  const blobs = new Map<Hash, Float32Array>();
+  const received: ReceivedGossip[] = [];
+  const needsSync = new Set<string>();
+
+  const net = await createNetNode({
+    relay: options.relay,
+    ...(options.iceServers?.length
+      ? { iceServers: options.iceServers.map((urls) => ({ urls })) }
+      : {}),
+    ...(options.peerBook ? { peerBook: options.peerBook } : {}),
+    validate(topic, data, from) {
+      const verdict = validator.validate(topic, data);
+      // A block we cannot place yet: its sender has the chain it builds on.
+      if (verdict.action !== 'accept' && verdict.reason === 'orphan-block') requestSync(from);
+      return verdict.action;
+    },
+    onMessage(topic, data, from) {
+      received.push({ topic, from, digest: sha256Hex(data), bytes: data.byteLength, at: now() });
+      if (received.length > RECEIVED_LOG) received.shift();
+    },
+    protocols: {
+      [SYNC_PROTOCOL]: createSyncServer(chainSourceFromTree(tree)),
+      [BLOB_PROTOCOL]: createBlobServer({ get: (hash: Hash) => blobs.get(hash) }),
+    },
+  });
+
+  // ---- chain sync: one peer at a time, every connected peer once, again on orphans ----------
+  let syncing = false;
+  let lastSyncError: string | null = null;
+  const syncs: SyncRecord[] = [];
+  function requestSync(peerId: string): void {
+    if (!peerId || peerId === net.peerId || peerId === net.relayPeerId) return;
+    needsSync.add(peerId);
+    void drainSync();
+  }
+  async function drainSync(): Promise<void> {
+    if (syncing) return;
+    syncing = true;
+    try {
+      for (const peerId of needsSync) {
+        needsSync.delete(peerId);
+        const started = performance.now();
+        const report = await syncFromPeer(
+          (signal) => net.openStream(peerId, SYNC_PROTOCOL, signal),
+          tree,
+          { now },
+        );
+        const error = report.error ?? null;
+        // A peer that served provably invalid blocks is dropped (discovery may bring it back).
+        if (report.failure?.penalize) void net.hangUp(peerId);
+        lastSyncError = error ? `sync from …${peerId.slice(-8)}: ${error}` : null;
+        if (report.added > 0 || error) {
+          syncs.push({ peerId, added: report.added, ms: performance.now() - started, error });
+          if (syncs.length > 16) syncs.shift();
+        }
+      }
+    } finally {
+      syncing = false;
+      if (needsSync.size > 0) void drainSync();
+    }
+  }
+  net.on('peer:connect', (evt) => {
+    if (evt.detail.transport === 'webrtc') requestSync(evt.detail.peerId);
+  });
+
+  return {
+    net,
+    tree,
+    validator,
+    blobs,
+    snapshot(): NetworkSnapshot {
+      return {
+        peerId: net.peerId,
+        networkId: tree.state.networkId,
+        networkName: options.params.name,
+        head: { height: tree.head.height, hash: tree.head.hash },
+        relay: net.relay(),
+        peers: net.peers(),
+        connections: net.connections(),
+        syncing,
+        lastSyncError,
+        syncs: [...syncs],
+      };
+    },
+    /** Gossip accepted from other peers, newest last (bounded). */
+    received: (): ReceivedGossip[] => [...received],
+    /**
+     * Validates blocks (e.g. an exported chain) into the local tree and gossips each one that
+     * became part of the chain, in order. Invalid blocks change nothing and are reported.
+     */
+    async importBlocks(blocks: readonly unknown[]): Promise<ImportReport> {
+      let added = 0;
+      const errors: string[] = [];
+      const sent: { digest: Hash; at: number }[] = [];
+      for (const input of blocks) {
+        const result = tree.add(input, { now: now() });
+        if (result.status === 'head' || result.status === 'side') {
+          added++;
+          const bytes = encodeGossip(tree.getBlock(result.hash) as Block);
+          sent.push({ digest: sha256Hex(bytes), at: now() });
+          await net.publish('doin/1/block', bytes);
+        } else if (result.status === 'invalid') {
+          errors.push(`${result.hash ?? 'block'}: ${result.error.code}: ${result.error.message}`);
+        } else if (result.status === 'orphan') {
+          errors.push(`${result.hash}: parent ${result.missingParent} unknown`);
+        }
+      }
+      return { added, errors, sent };
+    },
+    /** Sends bytes on a topic without checking them: for tests of other peers' validation. */
+    publishRaw: (topic: string, data: Uint8Array): Promise<number> => net.publish(topic, data),
+    stop: () => net.stop(),
+  };
+}
