@@ -41,7 +41,7 @@ export async function runNetworkBench({ chromium, flags, peers, gossipBlocks, sy
     const fullMesh = await waitFor(async () => {
       const counts = await Promise.all(pages.map(directCount));
       return counts.every((n) => n === peers - 1);
-    }, 180_000);
+    }, 90_000);
     const meshMs = Date.now() - startedAt;
     const directConnections = await Promise.all(pages.map(directCount));
 

@@ -2,9 +2,10 @@
  * Ids, signing and signature checks for every signed object. A signed object is its body plus
  * a `signature` field; the signature covers the tagged canonical body (see crypto.ts).
  */
-import { type AccountId, type KeyPair, signBody, verifyBody } from './crypto';
+import { type AccountId, type KeyPair, signBody, signingBytes, verifyBody } from './crypto';
 import { type Hash, hashConcatHex, hashTagged } from './hash';
 import type {
+  Block,
   BlockHeader,
   Commit,
   CommitBody,
@@ -77,3 +78,39 @@ export const verifyHeader = (
   networkId: Hash,
   signer: AccountId,
 ): boolean => verifyBody(TAGS.block, networkId, header, signature, signer);
+
+/** One signature to check: who signed which exact bytes. */
+export interface SignedMessage {
+  readonly signature: string;
+  readonly signer: AccountId;
+  readonly message: Uint8Array;
+}
+
+/**
+ * Every signature a block carries (header, commits, reveals, votes, transfers) with the bytes
+ * each covers, so a caller can check them in a batch with a native verifier ahead of applyBlock.
+ */
+export function blockSignatures(block: Block, networkId: Hash): SignedMessage[] {
+  const out: SignedMessage[] = [
+    {
+      signature: block.signature,
+      signer: block.header.generator,
+      message: signingBytes(TAGS.block, networkId, block.header),
+    },
+  ];
+  const add = (tag: string, signed: { signature: string }, signer: AccountId) =>
+    out.push({
+      signature: signed.signature,
+      signer,
+      message: signingBytes(tag, networkId, withoutSignature(signed)),
+    });
+  for (const o of block.optimae) {
+    add(TAGS.commit, o.commit, o.commit.optimizer);
+    add(TAGS.reveal, o.reveal, o.reveal.optimizer);
+    for (const vote of o.votes) add(TAGS.vote, vote, vote.evaluator);
+  }
+  for (const tx of block.transactions) {
+    if (tx.type === 'transfer') add(TAGS.transfer, tx, tx.from);
+  }
+  return out;
+}

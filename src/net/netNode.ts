@@ -40,7 +40,11 @@ export interface NetNodeOptions {
   /** STUN/TURN servers for WebRTC (default none: works on one host or a LAN). */
   iceServers?: RTCIceServer[];
   /** Decides each gossip message before it is delivered or forwarded; must not throw. */
-  validate?: (topic: string, data: Uint8Array, from: string) => GossipAction;
+  validate?: (
+    topic: string,
+    data: Uint8Array,
+    from: string,
+  ) => GossipAction | Promise<GossipAction>;
   /** Called for each accepted gossip message from another peer. */
   onMessage?: (topic: string, data: Uint8Array, from: string) => void;
   /** Stream protocols this node answers (protocol id → handler). */
@@ -70,6 +74,10 @@ export interface NetEvents {
 const PEER_BOOK_SIZE = 32;
 /** The larger peer id dials too when the smaller one has not connected within this long. */
 const GLARE_GRACE_MS = 8_000;
+/** How often peers without a direct connection are dialed again. */
+const SWEEP_INTERVAL_MS = 10_000;
+/** Discovered peers kept for retries (oldest forgotten first). */
+const MAX_DISCOVERED = 256;
 
 export type NetNode = Awaited<ReturnType<typeof createNetNode>>;
 
@@ -103,16 +111,16 @@ export async function createNetNode(options: NetNodeOptions) {
   const validate = options.validate;
   if (validate) {
     for (const topic of DOIN_TOPICS) {
-      pubsub.topicValidators.set(topic, (peer, message) => {
+      pubsub.topicValidators.set(topic, async (peer, message) => {
         try {
-          const action = validate(topic, message.data, fromOf(message, peer));
+          const action = await validate(topic, message.data, fromOf(message, peer));
           return action === 'accept'
             ? TopicValidatorResult.Accept
             : action === 'ignore'
               ? TopicValidatorResult.Ignore
               : TopicValidatorResult.Reject;
         } catch {
-          return TopicValidatorResult.Reject; // a validator bug must not let the message through
+          return TopicValidatorResult.Ignore; // our bug, not the sender's: drop, do not punish
         }
       });
     }
@@ -190,15 +198,29 @@ export async function createNetNode(options: NetNodeOptions) {
       dialing.delete(peerId);
     }
   }
+  /** Peers discovery announced, with their latest addresses and when we first heard of them. */
+  const discovered = new Map<string, { addrs: Multiaddr[]; since: number }>();
   libp2p.addEventListener('peer:discovery', (evt) => {
     const info: PeerInfo = evt.detail;
     const peerId = info.id.toString();
     if (peerId === selfId || peerId === relayPeer) return;
+    const known = discovered.get(peerId);
+    discovered.set(peerId, { addrs: info.multiaddrs, since: known?.since ?? Date.now() });
+    if (discovered.size > MAX_DISCOVERED)
+      discovered.delete(discovered.keys().next().value as string);
     // One side dials, so two pages do not open two connections at once; the other side steps in
     // if that did not happen (e.g. it had not learnt our address yet).
     if (selfId < peerId) void dialWebrtc(peerId, info.multiaddrs);
     else later(GLARE_GRACE_MS, () => void dialWebrtc(peerId, info.multiaddrs));
   });
+  // A dial can fail (ICE, a busy relay) and an announcement can be missed: now and then, retry
+  // every discovered peer that still has no direct connection, from both sides after the grace.
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const [peerId, { addrs, since }] of discovered) {
+      if (selfId < peerId || now - since > GLARE_GRACE_MS) void dialWebrtc(peerId, addrs);
+    }
+  }, SWEEP_INTERVAL_MS);
 
   // ---- remembered peers ---------------------------------------------------------------------
   const remembered = new Map<string, string[]>();
@@ -308,6 +330,7 @@ export async function createNetNode(options: NetNodeOptions) {
       (pubsub as unknown as { getScore(id: string): number }).getScore(peerId),
     async stop(): Promise<void> {
       stopped = true;
+      clearInterval(sweep);
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
       await libp2p.stop();

@@ -376,6 +376,11 @@ export interface SyncOptions {
   readonly onProgress?: (progress: SyncProgress) => void;
   /** Per-request time limit. */
   readonly timeoutMs?: number;
+  /**
+   * Runs on each fetched range before its blocks are validated, e.g. to check their signatures
+   * natively in one batch (see preverify.ts). It may only speed validation up, never decide it.
+   */
+  readonly beforeApply?: (blocks: readonly Block[]) => Promise<void>;
 }
 
 /** Longest stretch of block validation between two yields to the event loop. */
@@ -448,6 +453,7 @@ export async function syncFromPeer(
       if (!tree.has(first.header.prevHash)) {
         throw new SyncStop(incomplete(`block at height ${next} does not extend the common chain`));
       }
+      await options.beforeApply?.(blocks);
       for (const block of blocks) {
         await breathe();
         const result = tree.add(block, { now: now() });
