@@ -4,11 +4,11 @@
  * common ancestor (or the nearest kept state below it). Blocks whose parent is unknown wait as orphans until it
  * arrives. Storage (IndexedDB) persists what this holds; the rules live here.
  */
-import { type ApplyOptions, applyBlock, type BlockError } from './chain';
+import { type ApplyOptions, applyBoundBlock, type BlockError, checkBlockBinding } from './chain';
 import { compareHeads, type HeadCandidate } from './forkChoice';
 import { genesisBlock } from './genesis';
 import type { Hash } from './hash';
-import { blockHash, verifyHeader } from './objects';
+import { blockHash } from './objects';
 import type { OptimaeAssessment } from './poo';
 import { type Block, BlockSchema, type ChainState, parse } from './schemas';
 
@@ -45,8 +45,13 @@ export class BlockTree {
   private readonly entries = new Map<Hash, Entry>();
   private readonly snapshots = new Map<Hash, ChainState>();
   private readonly recent = new Map<Hash, ChainState>();
+  /**
+   * Refused blocks by hash. The hash covers the header only, so only blocks whose signature and
+   * body are bound to the header (checkBlockBinding) are remembered here, and only verdicts
+   * that follow from the block and its parent (not from the local clock).
+   */
   private readonly invalid = new Map<Hash, BlockError>();
-  /** Blocks whose parent is unknown, by hash, oldest first. */
+  /** Blocks whose parent is unknown, by hash, oldest first; all bound (checkBlockBinding). */
   private readonly orphans = new Map<Hash, Block>();
   private readonly networkId: Hash;
   private headHash: Hash;
@@ -124,18 +129,22 @@ export class BlockTree {
     }
     const block = parsed.value;
     const hash = blockHash(block.header);
+    // Whatever is held or remembered under this hash passed checkBlockBinding, so it is the one
+    // genuine block with this hash: any copy gets the same answer, and the copy is not kept.
     if (this.entries.has(hash) || this.orphans.has(hash)) return { status: 'duplicate', hash };
     const known = this.invalid.get(hash);
     if (known) return { status: 'invalid', hash, error: known };
+    // Anyone can relay a genuine header with a forged signature or a tampered body; that copy
+    // shares the genuine block's hash. It is refused without being remembered and never waits
+    // as an orphan, so the genuine block is still accepted when it comes.
+    const unbound = checkBlockBinding(block, this.networkId);
+    if (unbound) return { status: 'invalid', hash, error: unbound };
     const parentHash = block.header.prevHash;
     if (this.invalid.has(parentHash)) {
       return this.reject(hash, { code: 'prev-hash', message: 'parent is invalid' });
     }
     if (!this.entries.has(parentHash)) {
-      // Only signed blocks may wait, so nobody can fill the orphan pool for free.
-      if (!verifyHeader(block.header, block.signature, this.networkId, block.header.generator)) {
-        return { status: 'invalid', hash, error: { code: 'signature', message: 'bad signature' } };
-      }
+      // Only signed blocks may wait (checked above), so nobody fills the orphan pool for free.
       this.keepOrphan(hash, block);
       return { status: 'orphan', hash, missingParent: parentHash };
     }
@@ -157,6 +166,7 @@ export class BlockTree {
     return result;
   }
 
+  /** Refuses a bound block (checkBlockBinding passed) and remembers the verdict by its hash. */
   private reject(hash: Hash, error: BlockError): AddResult {
     this.invalid.set(hash, error);
     return { status: 'invalid', hash, error };
@@ -170,10 +180,11 @@ export class BlockTree {
     }
   }
 
+  /** Connects a parsed, bound block (checkBlockBinding passed) whose parent is in the tree. */
   private connect(block: Block, hash: Hash, options: ApplyOptions): AddResult {
     const parentHash = block.header.prevHash;
     const parentState = this.stateAt(parentHash);
-    const applied = applyBlock(parentState, block, options);
+    const applied = applyBoundBlock(parentState, block, options);
     if (!applied.ok) {
       // Too far in the future is a verdict of the local clock, not of the block: it may be
       // valid a few seconds from now, so it is refused without being remembered as invalid.
@@ -246,7 +257,7 @@ export class BlockTree {
       state = kept(cursor);
     }
     for (const block of path.reverse()) {
-      const applied = applyBlock(state, block);
+      const applied = applyBoundBlock(state, block);
       if (!applied.ok) throw new Error(`stored block failed to replay: ${applied.error.message}`);
       state = applied.state;
     }

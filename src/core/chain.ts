@@ -13,6 +13,7 @@ import { checkOptimae, judgeOptimae, type OptimaeAssessment, optimaeContextFor }
 import { effectiveReputation } from './reputation';
 import {
   type AccountState,
+  type Block,
   BlockSchema,
   type ChainState,
   type Coinbase,
@@ -78,6 +79,26 @@ export function medianTimePast(state: ChainState): number {
 export const recentBlockWindow = (params: NetworkParams): number =>
   Math.max(params.quorum.commitExpiryBlocks + 1, params.time.medianSpan);
 
+/**
+ * Whether a block's signature and body are bound to its header: the generator signed this
+ * header (for this network), and the merkle roots in it match the optimae and transactions.
+ * The block hash covers the header only, so two copies that share a hash are the same block
+ * only if both pass this; a verdict may be remembered by hash only for a block that does.
+ */
+export function checkBlockBinding(block: Block, networkId: Hash): BlockError | null {
+  const { header } = block;
+  if (!verifyHeader(header, block.signature, networkId, header.generator)) {
+    return { code: 'signature', message: 'block signature does not match the generator' };
+  }
+  if (merkleRoot(block.optimae.map(optimaeLeaf)) !== header.optimaeRoot) {
+    return { code: 'optimae-root', message: 'optimae merkle root mismatch' };
+  }
+  if (merkleRoot(block.transactions.map(transactionLeaf)) !== header.txRoot) {
+    return { code: 'tx-root', message: 'transaction merkle root mismatch' };
+  }
+  return null;
+}
+
 export function applyBlock(
   state: ChainState,
   input: unknown,
@@ -85,7 +106,28 @@ export function applyBlock(
 ): ApplyResult {
   const parsed = parse(BlockSchema, input);
   if (!parsed.ok) return fail('schema', parsed.error);
-  const block = parsed.value;
+  return applyParsed(state, parsed.value, options, false);
+}
+
+/**
+ * applyBlock for a block that is already parsed (BlockSchema) and has passed
+ * checkBlockBinding for this state's network: the signature and merkle roots are not checked
+ * again. BlockTree does both once per block before it connects or replays it.
+ */
+export function applyBoundBlock(
+  state: ChainState,
+  block: Block,
+  options: ApplyOptions = {},
+): ApplyResult {
+  return applyParsed(state, block, options, true);
+}
+
+function applyParsed(
+  state: ChainState,
+  block: Block,
+  options: ApplyOptions,
+  bound: boolean,
+): ApplyResult {
   const { header } = block;
   const params = state.params;
   const height = state.height + 1;
@@ -93,9 +135,10 @@ export function applyBlock(
   if (header.height !== height)
     return fail('height', `height ${header.height}, expected ${height}`);
   if (header.prevHash !== state.tipHash) return fail('prev-hash', 'block does not extend the tip');
-  if (!verifyHeader(header, block.signature, state.networkId, header.generator)) {
-    return fail('signature', 'block signature does not match the generator');
-  }
+  // Signature first (after the cheap position checks), the roots after the threshold: the
+  // order of applyBlock's error codes for blocks with several faults.
+  const binding = bound ? null : checkBlockBinding(block, state.networkId);
+  if (binding?.code === 'signature') return { ok: false, error: binding };
   const mtp = medianTimePast(state);
   if (header.timestamp <= mtp) {
     return fail('timestamp-past', `timestamp ${header.timestamp} not after median time ${mtp}`);
@@ -109,12 +152,7 @@ export function applyBlock(
   if (header.threshold !== required) {
     return fail('threshold', `threshold ${header.threshold}, schedule says ${required}`);
   }
-  if (merkleRoot(block.optimae.map(optimaeLeaf)) !== header.optimaeRoot) {
-    return fail('optimae-root', 'optimae merkle root mismatch');
-  }
-  if (merkleRoot(block.transactions.map(transactionLeaf)) !== header.txRoot) {
-    return fail('tx-root', 'transaction merkle root mismatch');
-  }
+  if (binding) return { ok: false, error: binding };
 
   // ---- optimae: verdicts, increments, new bests -------------------------------------------
   const domains = { ...state.domains };

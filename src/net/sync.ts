@@ -385,6 +385,8 @@ export interface SyncOptions {
 
 /** Longest stretch of block validation between two yields to the event loop. */
 const YIELD_EVERY_MS = 30;
+/** …and at least every this many blocks, whatever the clock says. */
+export const YIELD_EVERY_BLOCKS = 16;
 
 class SyncStop extends Error {
   constructor(readonly error: SyncError) {
@@ -424,10 +426,13 @@ export async function syncFromPeer(
   // Validating a block takes milliseconds (signatures): hand the event loop back now and then
   // so a page syncing a long chain stays responsive (DESIGN: no main-thread task over 50 ms).
   let lastYield = performance.now();
+  let sinceYield = 0;
   const breathe = async () => {
-    if (performance.now() - lastYield < YIELD_EVERY_MS) return;
+    sinceYield++;
+    if (performance.now() - lastYield < YIELD_EVERY_MS && sinceYield < YIELD_EVERY_BLOCKS) return;
     await new Promise((resolve) => setTimeout(resolve, 0));
     lastYield = performance.now();
+    sinceYield = 0;
   };
 
   try {
