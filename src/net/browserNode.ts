@@ -97,7 +97,7 @@ export async function createBrowserLibp2p(options: BrowserLibp2pOptions) {
     connectionGater: options.allowLocal ? { denyDialMultiaddr: () => false } : {},
     peerDiscovery: [
       pubsubPeerDiscovery({
-        interval: options.discoveryIntervalMs ?? 5_000,
+        interval: options.discoveryIntervalMs ?? 2_000,
         topics: [DOIN_DISCOVERY_TOPIC],
       }),
     ],

@@ -83,6 +83,15 @@ test('browsers meet through the relay, talk directly, validate gossip, survive t
       .toBe(true);
   }
 
+  // Each page remembers the peers it reached directly, for the next visit (per profile).
+  for (const [i, page] of pages.entries()) {
+    const book = await page.evaluate(
+      (key) => localStorage.getItem(key) ?? '',
+      `doin:${['a', 'b', 'c'][i]}:peers`,
+    );
+    for (const [j, id] of ids.entries()) if (j !== i) expect(book).toContain(id);
+  }
+
   // 2. A signed block from A reaches B and C (each validates it before forwarding).
   const chain = buildDevChain(LOCAL_TESTNET, { length: 25, keys: devKeys(5, 'e2e net') });
   const first = chain.blocks.slice(0, 20);
@@ -129,6 +138,13 @@ test('browsers meet through the relay, talk directly, validate gossip, survive t
     expect(reasons).toEqual(expect.arrayContaining(['bad-signature']));
     const delivered = await page.evaluate(() => window.doinDebug?.received() ?? []);
     expect(delivered.filter((m) => m.topic === 'doin/1/tx')).toHaveLength(0);
+    // …and they cost A its gossipsub score with this peer.
+    // (gossipsub refreshes scores on its heartbeat, hence the poll.)
+    await expect
+      .poll(() => page.evaluate((id) => window.doinDebug?.score(id) ?? 0, ids[0] as string), {
+        timeout: 5_000,
+      })
+      .toBeLessThan(0);
   }
 
   // 4. The relay dies; the pages keep gossiping over their direct connections.
