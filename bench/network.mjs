@@ -150,10 +150,16 @@ export async function runNetworkBench({ chromium, flags, peers, gossipBlocks, sy
   }
 }
 
-/** @param {import('playwright-core').Page} page */
+/** Distinct peers this page reaches over a direct WebRTC connection. @param {import('playwright-core').Page} page */
 function directCount(page) {
   return page.evaluate(
-    () => window.doin.status().connections.filter((c) => c.transport === 'webrtc').length,
+    () =>
+      new Set(
+        window.doin
+          .status()
+          .connections.filter((c) => c.transport === 'webrtc')
+          .map((c) => c.peerId),
+      ).size,
   );
 }
 

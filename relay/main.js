@@ -68,6 +68,9 @@ try {
 
 const relayAddr = relay.multiaddrs.find((ma) => ma.includes('/ws/')) ?? relay.multiaddrs[0];
 console.log(`doin is running at ${relay.appUrl} (relay ${relayAddr})`);
+console.log(
+  `network ${relay.networkName}: open the address above in two or more browsers; they find each other here and then talk directly.`,
+);
 
 for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) {
   process.once(signal, () => {

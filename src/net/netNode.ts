@@ -17,6 +17,7 @@ import {
   createBrowserLibp2p,
   DOIN_TOPICS,
   isLocalMultiaddr,
+  transportOf,
 } from './browserNode';
 
 export type GossipAction = 'accept' | 'ignore' | 'reject';
@@ -258,13 +259,30 @@ export async function createNetNode(options: NetNodeOptions) {
     }
   }
 
+  /**
+   * When both pages dialed at once they hold two WebRTC connections. Both sides keep the same
+   * one without talking about it: the one the smaller peer id dialed.
+   */
+  function dropDuplicateDirect(peerId: string): void {
+    const direct = libp2p
+      .getConnections(peerIdFromString(peerId))
+      .filter((c) => c.status === 'open' && transportOfConnection(c) === 'webrtc');
+    if (direct.length < 2) return;
+    const keptDirection = selfId < peerId ? 'outbound' : 'inbound';
+    const keep = direct.find((c) => c.direction === keptDirection) ?? direct[0];
+    for (const conn of direct) if (conn !== keep) void conn.close().catch(() => {});
+  }
+
   // ---- connection events --------------------------------------------------------------------
   libp2p.addEventListener('connection:open', (evt) => {
     const conn = evt.detail;
     const summary = connectionsSummary({ getConnections: () => [conn] })[0];
     if (!summary) return;
     emit('peer:connect', summary);
-    if (summary.transport === 'webrtc') void remember(summary.peerId);
+    if (summary.transport === 'webrtc') {
+      void remember(summary.peerId);
+      dropDuplicateDirect(summary.peerId);
+    }
   });
   libp2p.addEventListener('peer:disconnect', (evt) => {
     const peerId = evt.detail.toString();
@@ -342,6 +360,10 @@ export async function createNetNode(options: NetNodeOptions) {
 export function isRelayedWebrtc(addr: Multiaddr): boolean {
   const names = addr.getComponents().map((c) => c.name);
   return names.includes('p2p-circuit') && names.includes('webrtc');
+}
+
+function transportOfConnection(conn: { remoteAddr: Multiaddr }) {
+  return transportOf(conn.remoteAddr);
 }
 
 function withPeer(addr: Multiaddr, peerId: string): string {
