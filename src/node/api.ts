@@ -35,6 +35,8 @@ export interface NodeStatus {
   training: TrainerStatus | null;
   /** The network this node is on, in network mode. */
   network?: NetworkInfo;
+  /** This page's own work on the network (network mode). */
+  work?: WorkInfo;
   /** The last thing that went wrong, in words, if anything. */
   error?: string;
 }
@@ -51,6 +53,18 @@ export interface NetworkInfo {
     lastError: string | null;
   };
   syncing: boolean;
+}
+
+export interface WorkInfo {
+  domainId: string;
+  /** Candidates trained / committed (they beat the chain's best when trained). */
+  proposed: number;
+  committed: number;
+  votesCast: number;
+  blocksMade: number;
+  /** Optimae waiting for votes or a block. */
+  pool: number;
+  lastError: string | null;
 }
 
 export interface StartOptions {

@@ -1,22 +1,27 @@
 /**
  * `window.doin` on a real network: the network participant (chain kept in step with peers over
- * libp2p) plus the training workers. Until issue 6 the page validates, relays and serves the
- * chain but makes no blocks of its own; its verified candidates stay local.
+ * libp2p) plus, while contributing, the roles (src/node/roles.ts) that train, evaluate and make
+ * blocks with the compute workers.
  */
-import { bytesToHex } from '../core/encoding';
-import type { NetworkParams } from '../core/schemas';
+import { commitId } from '../core/objects';
+import type { Block, Commit, NetworkParams, Reveal, Vote } from '../core/schemas';
 import type { PeerBook } from '../net/netNode';
+import { type ComputeClient, startComputeClient } from '../workers/computeClient';
 import type { DoinNode, NodeStatus } from './api';
-import { createLazyTrainer } from './lazyTrainer';
 import { createNetworkParticipant, type NetworkParticipant } from './networkParticipant';
+import { createRoles, type Roles } from './roles';
 
 export interface NetworkNodeOptions {
   readonly relay: string;
   readonly params: NetworkParams;
   readonly iceServers?: readonly string[];
   readonly peerBook?: PeerBook;
+  /** The participant's Ed25519 seed (default: a fresh one; issue 6 storage keeps it). */
+  readonly identitySeed?: Uint8Array;
   readonly trainDomain?: string;
   readonly backend?: string;
+  /** Optimize steps per candidate (default 4,000: verification stays ≤ 5% of it). */
+  readonly stepsPerCandidate?: number;
   readonly warnings?: readonly string[];
 }
 
@@ -27,19 +32,58 @@ export interface NetworkDoinNode extends DoinNode {
 
 export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode {
   let participant: NetworkParticipant | null = null;
+  let roles: Roles | null = null;
   let contributing = false;
+  let backend: string | null = null;
+  const domainId = pickDomain(options.params, options.trainDomain);
+
+  let compute: Promise<{ optimizer: ComputeClient; evaluator: ComputeClient }> | null = null;
+  const startCompute = () => {
+    compute ??= (async () => {
+      const common = { domainId, backend: options.backend ?? 'auto' };
+      const optimizer = await startComputeClient({ ...common, name: 'doin-optimizer' });
+      // The evaluator re-uses the optimizer's measured choice (remembered per device).
+      const evaluator = await startComputeClient({ ...common, name: 'doin-evaluator' });
+      backend = optimizer.initStatus.backend;
+      return { optimizer, evaluator };
+    })();
+    compute.catch(() => {
+      compute = null; // let the next start try again
+    });
+    return compute;
+  };
+
   const ready = createNetworkParticipant({
     relay: options.relay,
     params: options.params,
+    identitySeed: options.identitySeed ?? crypto.getRandomValues(new Uint8Array(32)),
     ...(options.iceServers ? { iceServers: options.iceServers } : {}),
     ...(options.peerBook ? { peerBook: options.peerBook } : {}),
+    onObject(topic, value) {
+      if (!roles) return;
+      if (topic === 'doin/1/commit') roles.addCommit(value as Commit, commitId(value as Commit));
+      else if (topic === 'doin/1/reveal') roles.addReveal(value as Reveal);
+      else if (topic === 'doin/1/vote') roles.addVote(value as Vote);
+      else if (topic === 'doin/1/block') roles.prune();
+    },
   }).then((p) => {
     participant = p;
+    roles = createRoles({
+      key: p.key,
+      domainId,
+      state: () => p.tree.state,
+      now: Date.now,
+      publish: (topic, value) => p.publishOwn(topic, value),
+      importOwnBlock: (block: Block) => {
+        const result = p.tree.add(block, { now: Date.now() });
+        return result.status === 'head';
+      },
+      blob: (hash, optimizer) => p.blob(hash, optimizer),
+      storeBlob: (hash, params) => p.storeBlob(hash, params),
+      compute: startCompute,
+      stepsPerCandidate: options.stepsPerCandidate ?? 4_000,
+    });
   });
-  const training = createLazyTrainer(
-    { domainId: options.trainDomain ?? 'mackey-glass', backend: options.backend ?? 'auto' },
-    () => contributing,
-  );
   const requireParticipant = (): NetworkParticipant => {
     if (!participant) throw new Error('doin is not ready yet: await window.doin.ready first');
     return participant;
@@ -52,15 +96,13 @@ export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode 
       const p = requireParticipant();
       const snap = p.snapshot();
       const state = p.tree.state;
-      const account = bytesToHex(p.net.libp2p.peerId.publicKey?.raw ?? new Uint8Array());
-      const trainingStatus = training.current()?.status() ?? null;
+      const counters = roles?.counters;
       const relayProblem =
         snap.relay.status !== 'connected' && snap.relay.lastError
           ? `relay unreachable (${snap.relay.lastError}); retrying, direct peers keep working`
           : null;
       const error =
-        training.error() ??
-        trainingStatus?.error ??
+        counters?.lastError ??
         snap.lastSyncError ??
         relayProblem ??
         (options.warnings?.length ? options.warnings.join('; ') : null);
@@ -69,18 +111,27 @@ export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode 
         peers: snap.peers.length,
         connections: snap.connections.map((c) => ({ ...c })),
         head: { ...snap.head },
-        backend: trainingStatus?.backend ?? (training.requested() ? 'measuring' : 'not started'),
+        backend: backend ?? (compute ? 'measuring' : 'not started'),
         domains: Object.entries(state.domains).map(([id, d]) => ({ id, best: d.bestMetric })),
         contributing,
-        balance: state.accounts[account]?.balance ?? 0,
+        balance: state.accounts[p.key.publicKey]?.balance ?? 0,
         mode: 'network',
         simulatedPeers: 0,
-        training: trainingStatus,
+        training: null,
         network: {
           id: snap.networkId,
           name: snap.networkName,
           relay: { ...snap.relay },
           syncing: snap.syncing,
+        },
+        work: {
+          domainId,
+          proposed: counters?.proposed ?? 0,
+          committed: counters?.committed ?? 0,
+          votesCast: counters?.votesCast ?? 0,
+          blocksMade: counters?.blocksMade ?? 0,
+          pool: roles?.pool.size ?? 0,
+          lastError: counters?.lastError ?? null,
         },
         ...(error ? { error } : {}),
       };
@@ -90,21 +141,44 @@ export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode 
       if (dutyCycle !== undefined && !(dutyCycle > 0 && dutyCycle <= 1)) {
         throw new Error(`dutyCycle must be in (0, 1], got ${dutyCycle}`);
       }
+      await ready;
       contributing = true;
-      await training.start(dutyCycle);
+      if (dutyCycle !== undefined) {
+        const clients = await startCompute();
+        await Promise.all([
+          clients.optimizer.setDutyCycle(dutyCycle),
+          clients.evaluator.setDutyCycle(dutyCycle),
+        ]);
+      }
+      roles?.start();
     },
     async stop() {
       contributing = false;
-      await training.current()?.stop();
+      await roles?.stop();
     },
     async loadLocalData(csv, column) {
-      await (await training.ensure()).loadLocalData(csv, column);
+      if (contributing) throw new Error('stop contributing before changing the training data');
+      await (await startCompute()).optimizer.loadLocalData(csv, column);
     },
-    async infer(domainId, input) {
-      const trainer = training.current();
-      if (trainer && trainer.status().domainId === domainId) return trainer.infer(input);
-      // Inference from the chain's best parameters arrives with issue 6 (blobs by hash).
-      throw new Error(`no model for ${domainId} on this page yet: start contributing to train one`);
+    async infer(inferDomain, input) {
+      const p = requireParticipant();
+      const best = p.tree.state.domains[inferDomain]?.bestParamsHash;
+      if (!best) throw new Error(`${inferDomain} has no verified model on this chain yet`);
+      const params = await p.blob(best, '');
+      if (!params)
+        throw new Error(`the parameters of ${inferDomain}'s best model are not reachable`);
+      if (inferDomain !== domainId) throw new Error(`this page computes ${domainId} only`);
+      const result = await (await startCompute()).evaluator.infer(params.slice(), input, {
+        paramsHash: best,
+      });
+      return result.output;
     },
   };
+}
+
+/** The requested domain if the network has it, else the network's first domain. */
+function pickDomain(params: NetworkParams, requested: string | undefined): string {
+  const ids = params.domains.map((d) => d.id);
+  if (requested && ids.includes(requested)) return requested;
+  return ids[0] ?? requested ?? 'quadratic-16';
 }

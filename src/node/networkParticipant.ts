@@ -7,14 +7,20 @@
  *
  * Not here yet (issue 6): IndexedDB persistence, a persistent identity, and making blocks.
  */
+
+import { privateKeyFromRaw, publicKeyFromRaw } from '@libp2p/crypto/keys';
+import { peerIdFromPublicKey } from '@libp2p/peer-id';
 import { BlockTree } from '../core/blockTree';
+import { keyPairFromSeed } from '../core/crypto';
+import { concatBytes, hexToBytes } from '../core/encoding';
 import { genesisState } from '../core/genesis';
-import { type Hash, sha256Hex } from '../core/hash';
+import { type Hash, paramsHash, sha256Hex } from '../core/hash';
 import { type Block, BlockSchema, type NetworkParams, parse } from '../core/schemas';
-import { BLOB_PROTOCOL, createBlobServer } from '../net/blob';
+import { BLOB_PROTOCOL, createBlobServer, fetchBlob } from '../net/blob';
 import {
   blockTreeContext,
   decodeAs,
+  decodeGossip,
   encodeGossip,
   GossipValidator,
   MAX_GOSSIP_BYTES,
@@ -25,6 +31,10 @@ import { chainSourceFromTree, createSyncServer, SYNC_PROTOCOL, syncFromPeer } fr
 
 export interface NetworkParticipantOptions {
   readonly relay: string;
+  /** The participant's Ed25519 seed: one key signs protocol objects and is the libp2p identity. */
+  readonly identitySeed: Uint8Array;
+  /** Called for each accepted gossip object (after validation), decoded. */
+  readonly onObject?: (topic: string, value: unknown) => void;
   readonly params: NetworkParams;
   readonly iceServers?: readonly string[];
   readonly peerBook?: PeerBook;
@@ -82,8 +92,13 @@ export async function createNetworkParticipant(options: NetworkParticipantOption
   const received: ReceivedGossip[] = [];
   const needsSync = new Set<string>();
 
+  const key = keyPairFromSeed(options.identitySeed);
+  const privateKey = privateKeyFromRaw(
+    concatBytes(options.identitySeed, hexToBytes(key.publicKey)),
+  );
   const net = await createNetNode({
     relay: options.relay,
+    privateKey,
     ...(options.iceServers?.length
       ? { iceServers: options.iceServers.map((urls) => ({ urls })) }
       : {}),
@@ -102,6 +117,11 @@ export async function createNetworkParticipant(options: NetworkParticipantOption
     onMessage(topic, data, from) {
       received.push({ topic, from, digest: sha256Hex(data), bytes: data.byteLength, at: now() });
       if (received.length > RECEIVED_LOG) received.shift();
+      if (options.onObject) {
+        // Already validated; decoding again is cheap next to the validation itself.
+        const decoded = decodeGossip(data, MAX_GOSSIP_BYTES['doin/1/block']);
+        if (decoded.ok) options.onObject(topic, decoded.value);
+      }
     },
     protocols: {
       [SYNC_PROTOCOL]: createSyncServer(chainSourceFromTree(tree)),
@@ -151,9 +171,61 @@ export async function createNetworkParticipant(options: NetworkParticipantOption
     if (evt.detail.transport === 'webrtc') requestSync(evt.detail.peerId);
   });
 
+  /** Gossips one of our own objects; commits, reveals and votes are validated locally first. */
+  async function publishOwn(topic: 'commit' | 'reveal' | 'vote' | 'block' | 'tx', value: unknown) {
+    const fullTopic = `doin/1/${topic}`;
+    const bytes = encodeGossip(value as Block);
+    if (topic !== 'block') {
+      const verdict = validator.validate(fullTopic, bytes);
+      if (verdict.action === 'reject') throw new Error(`own ${topic} refused: ${verdict.message}`);
+    }
+    await net.publish(fullTopic, bytes);
+  }
+
+  /** libp2p peer id of an account (its Ed25519 public key), or null if the id is malformed. */
+  function peerOf(account: string): string | null {
+    try {
+      return peerIdFromPublicKey(publicKeyFromRaw(hexToBytes(account))).toString();
+    } catch {
+      return null;
+    }
+  }
+
+  /** Parameters by hash: local, else from the optimizer, else from any directly connected peer. */
+  async function blob(hash: Hash, optimizer: string): Promise<Float32Array | null> {
+    const local = blobs.get(hash);
+    if (local) return local;
+    const first = optimizer ? peerOf(optimizer) : null;
+    const candidates = [
+      ...(first ? [first] : []),
+      ...net
+        .peers()
+        .map((p) => p.peerId)
+        .filter((id) => id !== first),
+    ];
+    for (const peerId of candidates) {
+      const result = await fetchBlob(
+        (signal) => net.openStream(peerId, BLOB_PROTOCOL, signal),
+        hash,
+      );
+      if (result.ok) {
+        blobs.set(hash, result.value);
+        return result.value;
+      }
+    }
+    return null;
+  }
+
   return {
     net,
+    key,
     tree,
+    publishOwn,
+    blob,
+    storeBlob(hash: Hash, params: Float32Array): void {
+      if (paramsHash(params) !== hash) throw new Error('blob does not match its hash');
+      blobs.set(hash, params);
+    },
     validator,
     blobs,
     snapshot(): NetworkSnapshot {

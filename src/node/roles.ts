@@ -1,0 +1,283 @@
+/**
+ * What a contributing page does on the network (issue 6), one role per part:
+ * - optimizer: trains the domain from the chain's best parameters in a worker; a candidate that
+ *   beats the best is committed (gossip), then revealed, and its blob served;
+ * - evaluator: for each revealed commit whose quorum it belongs to (or any, while the quorum is
+ *   open), fetches the blob by hash, evaluates it on its own seed in a worker and votes;
+ * - block maker: when the verified pool reaches the threshold, builds, signs and gossips a block.
+ * Validation of everything received is the gossip validators' and the block tree's job.
+ */
+import { buildBlock } from '../core/builder';
+import { prepareCommit } from '../core/commitReveal';
+import type { KeyPair } from '../core/crypto';
+import { bytesToHex } from '../core/encoding';
+import { type Hash, hashTagged } from '../core/hash';
+import { signVote } from '../core/objects';
+import { improvement } from '../core/poo';
+import { evaluationSeed, selectQuorum } from '../core/quorum';
+import type { Block, ChainState, Commit, Optimae, Reveal, Vote } from '../core/schemas';
+import type { ComputeClient } from '../workers/computeClient';
+
+export interface PoolEntry {
+  readonly commit: Commit;
+  reveal: Reveal | null;
+  readonly votes: Map<string, Vote>;
+}
+
+export interface RoleCounters {
+  proposed: number;
+  committed: number;
+  votesCast: number;
+  blocksMade: number;
+  lastError: string | null;
+}
+
+export interface RolesDeps {
+  readonly key: KeyPair;
+  readonly domainId: string;
+  state(): ChainState;
+  now(): number;
+  /** Validates locally (so our own objects are known to our validators) and gossips. */
+  publish(
+    topic: 'commit' | 'reveal' | 'vote' | 'block',
+    value: Commit | Reveal | Vote | Block,
+  ): Promise<void>;
+  /** Adds a block we made to our chain; true when it became part of it. */
+  importOwnBlock(block: Block): boolean;
+  /** Parameters by hash: ours, or fetched from a peer (the optimizer first). */
+  blob(hash: Hash, optimizer: string): Promise<Float32Array | null>;
+  storeBlob(hash: Hash, params: Float32Array): void;
+  compute(): Promise<{ optimizer: ComputeClient; evaluator: ComputeClient }>;
+  readonly stepsPerCandidate: number;
+}
+
+export function createRoles(deps: RolesDeps) {
+  const pool = new Map<Hash, PoolEntry>();
+  const evaluated = new Set<Hash>();
+  const evaluationQueue: Hash[] = [];
+  const counters: RoleCounters = {
+    proposed: 0,
+    committed: 0,
+    votesCast: 0,
+    blocksMade: 0,
+    lastError: null,
+  };
+  let running = false;
+  let round = 0;
+  let evaluating = false;
+  let loop: Promise<void> | null = null;
+
+  // ---- pool: what arrived (or we made) and is not on chain yet ----------------------------
+  function addCommit(commit: Commit, id: Hash): void {
+    if (!pool.has(id)) pool.set(id, { commit, reveal: null, votes: new Map() });
+  }
+  function addReveal(reveal: Reveal): void {
+    const entry = pool.get(reveal.commitId);
+    if (!entry || entry.reveal) return;
+    entry.reveal = reveal;
+    if (running && entry.commit.optimizer !== deps.key.publicKey) {
+      evaluationQueue.push(reveal.commitId);
+      void evaluateQueued();
+    }
+  }
+  function addVote(vote: Vote): void {
+    pool.get(vote.commitId)?.votes.set(vote.evaluator, vote);
+    scheduleBlock();
+  }
+  /** Drops what the chain now holds or what can no longer be included. */
+  function prune(): void {
+    const state = deps.state();
+    const bases = new Set(state.recentBlocks.map((b) => b.hash));
+    for (const [id, entry] of pool) {
+      if (state.recentCommits[id] !== undefined || !bases.has(entry.commit.baseHash))
+        pool.delete(id);
+    }
+  }
+
+  // ---- evaluator ------------------------------------------------------------------------------
+  async function evaluateQueued(): Promise<void> {
+    if (evaluating) return;
+    evaluating = true;
+    try {
+      for (let id = evaluationQueue.shift(); id; id = evaluationQueue.shift()) {
+        if (!running || evaluated.has(id)) continue;
+        evaluated.add(id);
+        await evaluate(id).catch((err: unknown) => {
+          counters.lastError = `evaluation failed: ${message(err)}`;
+        });
+      }
+    } finally {
+      evaluating = false;
+    }
+  }
+  async function evaluate(id: Hash): Promise<void> {
+    const entry = pool.get(id);
+    if (!entry?.reveal) return;
+    const { commit, reveal } = entry;
+    const state = deps.state();
+    const base = state.recentBlocks.find((b) => b.hash === commit.baseHash);
+    if (!base) return;
+    const quorum = selectQuorum(base, id, commit.optimizer, state.params);
+    if (quorum.mode === 'selected' && !quorum.members.includes(deps.key.publicKey)) return;
+    const params = await deps.blob(reveal.paramsHash, commit.optimizer);
+    if (!params) throw new Error(`parameters ${reveal.paramsHash.slice(0, 12)}… unavailable`);
+    const { evaluator } = await deps.compute();
+    const result = await evaluator.evaluate(
+      params.slice(),
+      evaluationSeed(id, deps.key.publicKey, commit.baseHash),
+      { paramsHash: reveal.paramsHash },
+    );
+    const vote = signVote(
+      {
+        commitId: id,
+        paramsHash: reveal.paramsHash,
+        evaluator: deps.key.publicKey,
+        metric: result.metric,
+      },
+      deps.key,
+      state.networkId,
+    );
+    await deps.publish('vote', vote);
+    counters.votesCast++;
+    addVote(vote);
+  }
+
+  // ---- optimizer ------------------------------------------------------------------------------
+  async function optimizeOnce(): Promise<void> {
+    const state = deps.state();
+    const domain = state.params.domains.find((d) => d.id === deps.domainId);
+    if (!domain) throw new Error(`this network has no domain ${deps.domainId}`);
+    const { optimizer } = await deps.compute();
+    const bestHash = state.domains[domain.id]?.bestParamsHash ?? null;
+    const bestMetric = state.domains[domain.id]?.bestMetric ?? domain.initialBest;
+    const start =
+      (bestHash ? await deps.blob(bestHash, '') : null) ?? (await optimizer.initialParams()).params;
+    const seed = hashTagged('doin/optimize', {
+      who: deps.key.publicKey,
+      round: round++,
+      base: state.tipHash,
+    });
+    const candidate = await optimizer.optimize(start.slice(), {
+      steps: deps.stepsPerCandidate,
+      seed,
+    });
+    counters.proposed++;
+    const gain = improvement(domain, bestMetric, candidate.metric);
+    if (!(gain > domain.tolerance * Math.max(Math.abs(bestMetric), 1e-9))) return;
+    // The chain may have moved while we trained: commit on the tip we see now.
+    const tip = deps.state();
+    deps.storeBlob(candidate.paramsHash, candidate.params);
+    const nonce = bytesToHex(crypto.getRandomValues(new Uint8Array(32)));
+    const { commit, reveal, commitId } = prepareCommit(
+      {
+        domainId: domain.id,
+        paramsHash: candidate.paramsHash,
+        nonce,
+        claimedMetric: candidate.metric,
+        base: { height: tip.height, hash: tip.tipHash },
+      },
+      deps.key,
+      tip.networkId,
+    );
+    await deps.publish('commit', commit);
+    addCommit(commit, commitId);
+    counters.committed++;
+    // Reveal once the commit has had a moment to spread: nobody can copy what they saw first.
+    await sleep(REVEAL_DELAY_MS);
+    await deps.publish('reveal', reveal);
+    addReveal(reveal);
+  }
+
+  // ---- block maker ----------------------------------------------------------------------------
+  let blockTimer: ReturnType<typeof setTimeout> | null = null;
+  function scheduleBlock(): void {
+    if (blockTimer) return;
+    // A short random wait: pages that see the same pool do not all build at the same instant.
+    blockTimer = setTimeout(
+      () => {
+        blockTimer = null;
+        tryMakeBlock();
+      },
+      200 + Math.random() * 800,
+    );
+  }
+  function tryMakeBlock(): void {
+    prune();
+    const ready: Optimae[] = [];
+    for (const entry of pool.values()) {
+      if (entry.reveal && entry.votes.size > 0) {
+        ready.push({
+          commit: entry.commit,
+          reveal: entry.reveal,
+          votes: [...entry.votes.values()],
+        });
+      }
+    }
+    if (ready.length === 0) return;
+    const state = deps.state();
+    const built = buildBlock({ state, generator: deps.key, timestamp: deps.now(), optimae: ready });
+    if (!built.ok) return;
+    if (!deps.importOwnBlock(built.block)) return;
+    counters.blocksMade++;
+    prune();
+    void deps.publish('block', built.block).catch((err: unknown) => {
+      counters.lastError = `could not gossip a block: ${message(err)}`;
+    });
+  }
+  const blockTicker = setInterval(() => {
+    if (pool.size > 0) scheduleBlock();
+  }, BLOCK_TICK_MS);
+
+  return {
+    pool,
+    counters,
+    addCommit,
+    addReveal,
+    addVote,
+    prune,
+    isRunning: () => running,
+    start(): void {
+      if (running) return;
+      running = true;
+      for (const [id, entry] of pool)
+        if (entry.reveal && !evaluated.has(id)) evaluationQueue.push(id);
+      void evaluateQueued();
+      loop = (async () => {
+        while (running) {
+          try {
+            await optimizeOnce();
+          } catch (err) {
+            if (!running) break;
+            counters.lastError = message(err);
+            await sleep(2_000);
+          }
+        }
+      })();
+    },
+    async stop(): Promise<void> {
+      if (!running) return;
+      running = false;
+      const compute = await deps.compute().catch(() => null);
+      await compute?.optimizer.cancel().catch(() => false);
+      await loop;
+    },
+    dispose(): void {
+      running = false;
+      clearInterval(blockTicker);
+      if (blockTimer) clearTimeout(blockTimer);
+    },
+  };
+}
+
+export type Roles = ReturnType<typeof createRoles>;
+
+const REVEAL_DELAY_MS = 500;
+const BLOCK_TICK_MS = 2_000;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
