@@ -28,6 +28,8 @@ export interface NetworkNodeOptions {
 export interface NetworkDoinNode extends DoinNode {
   /** The participant, once ready (tests and the debug surface reach the chain through it). */
   participant(): NetworkParticipant;
+  /** The contributing roles, once ready. */
+  roles(): Roles | null;
 }
 
 export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode {
@@ -92,6 +94,7 @@ export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode 
   return {
     ready,
     participant: requireParticipant,
+    roles: () => roles,
     status(): NodeStatus {
       const p = requireParticipant();
       const snap = p.snapshot();

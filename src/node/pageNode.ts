@@ -100,6 +100,7 @@ export function createPageNode(url: UrlOptions): PageNode {
         relay: serving.relay,
         params: serving.params,
         iceServers: url.iceServers,
+        ...(url.steps ? { stepsPerCandidate: url.steps } : {}),
         peerBook: localStoragePeerBook(url.profile),
       });
       inner = network;

@@ -14,12 +14,14 @@ import { bytesToHex } from '../core/encoding';
 import { type Hash, hashTagged } from '../core/hash';
 import { signVote } from '../core/objects';
 import { improvement } from '../core/poo';
-import { evaluationSeed, selectQuorum } from '../core/quorum';
+import { evaluationSeed, selectQuorum, supermajority } from '../core/quorum';
 import type { Block, ChainState, Commit, Optimae, Reveal, Vote } from '../core/schemas';
 import type { ComputeClient } from '../workers/computeClient';
 
 export interface PoolEntry {
   readonly commit: Commit;
+  /** When this page first saw the commit (ms). */
+  readonly seenAt: number;
   reveal: Reveal | null;
   readonly votes: Map<string, Vote>;
 }
@@ -64,18 +66,23 @@ export function createRoles(deps: RolesDeps) {
   };
   let running = false;
   let round = 0;
+  /**
+   * Test knob (window.doinDebug.cheat): claim `claimFactor` × the measured metric and do no
+   * honest work (no votes, no blocks) — what a dishonest optimizer looks like to the others.
+   */
+  let cheat: { claimFactor: number } | null = null;
   let evaluating = false;
   let loop: Promise<void> | null = null;
 
   // ---- pool: what arrived (or we made) and is not on chain yet ----------------------------
   function addCommit(commit: Commit, id: Hash): void {
-    if (!pool.has(id)) pool.set(id, { commit, reveal: null, votes: new Map() });
+    if (!pool.has(id)) pool.set(id, { commit, seenAt: deps.now(), reveal: null, votes: new Map() });
   }
   function addReveal(reveal: Reveal): void {
     const entry = pool.get(reveal.commitId);
     if (!entry || entry.reveal) return;
     entry.reveal = reveal;
-    if (running && entry.commit.optimizer !== deps.key.publicKey) {
+    if (running && !cheat && entry.commit.optimizer !== deps.key.publicKey) {
       evaluationQueue.push(reveal.commitId);
       void evaluateQueued();
     }
@@ -162,7 +169,8 @@ export function createRoles(deps: RolesDeps) {
       seed,
     });
     counters.proposed++;
-    const gain = improvement(domain, bestMetric, candidate.metric);
+    const claimed = cheat ? candidate.metric * cheat.claimFactor : candidate.metric;
+    const gain = improvement(domain, bestMetric, claimed);
     if (!(gain > domain.tolerance * Math.max(Math.abs(bestMetric), 1e-9))) return;
     // The chain may have moved while we trained: commit on the tip we see now.
     const tip = deps.state();
@@ -173,7 +181,7 @@ export function createRoles(deps: RolesDeps) {
         domainId: domain.id,
         paramsHash: candidate.paramsHash,
         nonce,
-        claimedMetric: candidate.metric,
+        claimedMetric: claimed,
         base: { height: tip.height, hash: tip.tipHash },
       },
       deps.key,
@@ -186,6 +194,9 @@ export function createRoles(deps: RolesDeps) {
     await sleep(REVEAL_DELAY_MS);
     await deps.publish('reveal', reveal);
     addReveal(reveal);
+    // One open candidate at a time: train the next one from the best it leads to, not alongside.
+    const deadline = deps.now() + 4 * tip.params.targetBlockTimeMs;
+    while (running && pool.has(commitId) && deps.now() < deadline) await sleep(250);
   }
 
   // ---- block maker ----------------------------------------------------------------------------
@@ -202,10 +213,17 @@ export function createRoles(deps: RolesDeps) {
     );
   }
   function tryMakeBlock(): void {
+    if (cheat) return;
     prune();
     const ready: Optimae[] = [];
+    const params = deps.state().params;
+    // Local policy, not a rule: wait for a 2/3 quorum of votes before building on an optimae
+    // (an open bootstrap quorum accepts fewer), unless it has waited two block times already.
+    const wanted = supermajority(params.quorum.size);
+    const patience = 2 * params.targetBlockTimeMs;
     for (const entry of pool.values()) {
-      if (entry.reveal && entry.votes.size > 0) {
+      const enough = entry.votes.size >= wanted || deps.now() - entry.seenAt > patience;
+      if (entry.reveal && entry.votes.size > 0 && enough) {
         ready.push({
           commit: entry.commit,
           reveal: entry.reveal,
@@ -236,6 +254,9 @@ export function createRoles(deps: RolesDeps) {
     addVote,
     prune,
     isRunning: () => running,
+    setCheat(claimFactor: number | null): void {
+      cheat = claimFactor === null ? null : { claimFactor };
+    },
     start(): void {
       if (running) return;
       running = true;

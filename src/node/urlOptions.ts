@@ -18,6 +18,8 @@ export interface UrlOptions {
   readonly profile: string;
   /** `?ice=stun:…,turn:…`: STUN/TURN servers for WebRTC (none by default: same host or LAN). */
   readonly iceServers: readonly string[];
+  /** `?steps=N`: optimize steps per candidate (default: the node's, 4,000). */
+  readonly steps: number | null;
   /** `?debug=1`: exposes `window.doinDebug` (raw gossip, chain import) for tests and tinkering. */
   readonly debug: boolean;
   /** Problems found in the URL, for the user. */
@@ -71,8 +73,16 @@ export function parseUrlOptions(search: string): UrlOptions {
     }
   }
 
+  let steps: number | null = null;
+  const stepsParam = query.get('steps');
+  if (stepsParam !== null) {
+    const n = Number(stepsParam);
+    if (/^[0-9]{1,6}$/.test(stepsParam) && n >= 1 && n <= 100_000) steps = n;
+    else errors.push(`?steps=${stepsParam} ignored: a whole number from 1 to 100000`);
+  }
+
   const debug = query.get('debug') === '1';
-  return { domain, backend, autostart, relay, profile, iceServers, debug, errors };
+  return { domain, backend, autostart, relay, profile, iceServers, steps, debug, errors };
 }
 
 /** Why a relay multiaddr cannot be used, or null when it can. */

@@ -10,6 +10,7 @@ describe('page URL options', () => {
       relay: null,
       profile: 'default',
       iceServers: [],
+      steps: null,
       debug: false,
       errors: [],
     });
@@ -23,6 +24,7 @@ describe('page URL options', () => {
       relay: null,
       profile: 'default',
       iceServers: [],
+      steps: null,
       debug: false,
       errors: [],
     });
