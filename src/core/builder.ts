@@ -4,10 +4,9 @@
  * result is checked with applyBlock before it is returned, so a built block is one every peer
  * accepts.
  */
-import { applyBlock, applyTransfer } from './chain';
+import { applyBlock, applyTransfer, coinbaseFor, creditCoinbase } from './chain';
 import type { KeyPair } from './crypto';
 import type { Hash } from './hash';
-import { coinbaseOutputs, emptyAccount } from './ledger';
 import { merkleRoot } from './merkle';
 import { optimaeLeaf, signHeader, transactionLeaf } from './objects';
 import {
@@ -94,17 +93,10 @@ export function buildBlock(input: BuildInput): BuildResult {
     };
   }
 
-  const coinbase: Transaction = {
-    type: 'coinbase',
-    height,
-    outputs: coinbaseOutputs(height, generator.publicKey, assessments, params),
-  };
+  const coinbase = coinbaseFor(height, generator.publicKey, assessments, params);
   // Dry-run transfers on a scratch ledger so only ones that apply in this order are included.
   const scratch: Record<string, AccountState> = { ...state.accounts };
-  for (const out of coinbase.outputs) {
-    const acc = scratch[out.to] ?? emptyAccount(height);
-    scratch[out.to] = { ...acc, balance: acc.balance + out.amount };
-  }
+  creditCoinbase(scratch, coinbase, height);
   const transfers: Transfer[] = [];
   const pending = (input.transfers ?? [])
     .filter((tx) => parse(TransferSchema, tx).ok)
@@ -116,26 +108,43 @@ export function buildBlock(input: BuildInput): BuildResult {
     }
   }
 
-  const transactions: Transaction[] = [coinbase, ...transfers];
   const optimae = chosen.map((c) => c.optimae);
+  const block = sealBlock(state, generator, { timestamp, threshold, incrementSum }, optimae, [
+    coinbase,
+    ...transfers,
+  ]);
+  const applied = applyBlock(state, block);
+  if (!applied.ok) return { ok: false, reason: applied.error.message, incrementSum, threshold };
+  return { ok: true, block, hash: applied.hash, assessments: applied.assessments };
+}
+
+/**
+ * The block on top of `state` with this body: a version-1 header with the given timestamp,
+ * threshold and increment sum and the body's merkle roots, signed by the generator for this
+ * network. Nothing is checked; buildBlock and buildDevChain both assemble blocks here.
+ */
+export function sealBlock(
+  state: ChainState,
+  generator: KeyPair,
+  claims: Pick<BlockHeader, 'timestamp' | 'threshold' | 'incrementSum'>,
+  optimae: Optimae[],
+  transactions: Transaction[],
+): Block {
   const header: BlockHeader = {
     version: 1,
-    height,
+    height: state.height + 1,
     prevHash: state.tipHash,
-    timestamp,
+    timestamp: claims.timestamp,
     generator: generator.publicKey,
-    threshold,
-    incrementSum,
+    threshold: claims.threshold,
+    incrementSum: claims.incrementSum,
     optimaeRoot: merkleRoot(optimae.map(optimaeLeaf)),
     txRoot: merkleRoot(transactions.map(transactionLeaf)),
   };
-  const block: Block = {
+  return {
     header,
     signature: signHeader(header, generator, state.networkId),
     optimae,
     transactions,
   };
-  const applied = applyBlock(state, block);
-  if (!applied.ok) return { ok: false, reason: applied.error.message, incrementSum, threshold };
-  return { ok: true, block, hash: applied.hash, assessments: applied.assessments };
 }

@@ -154,31 +154,23 @@ function applyParsed(
   }
   if (binding) return { ok: false, error: binding };
 
-  // ---- optimae: verdicts, increments, new bests -------------------------------------------
-  const domains = { ...state.domains };
+  // ---- optimae: verdicts and increments, each judged against the best before it ----------
+  const bests = new Map<string, number>();
   const usedInBlock = new Set<Hash>();
   const assessments: OptimaeAssessment[] = [];
   for (const [index, optimae] of block.optimae.entries()) {
     const check = checkOptimae(optimae, optimaeContextFor(state, usedInBlock));
     if (!check.ok) return fail('optimae', `optimae ${index}: ${check.error}`);
+    const domainId = check.value.domain.id;
     const a = judgeOptimae(
       check.value,
-      (domains[check.value.domain.id] as DomainState).bestMetric,
+      bests.get(domainId) ?? (state.domains[domainId] as DomainState).bestMetric,
       effectiveReputation(state.accounts[check.value.optimizer], height, params),
       params,
     );
     usedInBlock.add(a.commitId);
     assessments.push(a);
-    if (a.verdict === 'accepted') {
-      const previous = domains[a.domainId];
-      domains[a.domainId] = {
-        bestMetric: a.verifiedMetric,
-        bestParamsHash: a.paramsHash,
-        bestCommitId: a.commitId,
-        bestHeight: height,
-        verifiedCount: (previous?.verifiedCount ?? 0) + 1,
-      };
-    }
+    if (a.verdict === 'accepted') bests.set(a.domainId, a.verifiedMetric);
   }
   const incrementSum = assessments.reduce((sum, a) => sum + a.increment, 0);
   if (incrementSum !== header.incrementSum) {
@@ -188,41 +180,90 @@ function applyParsed(
     return fail('below-threshold', `increment sum ${incrementSum} below threshold ${required}`);
   }
 
-  // ---- ledger ----------------------------------------------------------------------------
-  const accounts: Record<AccountId, AccountState> = { ...state.accounts };
-  const account = (id: AccountId): AccountState => accounts[id] ?? emptyAccount(height);
-  const [coinbase, ...transfers] = block.transactions;
+  // ---- coinbase: first, and exactly the reward split -------------------------------------
+  const coinbase = block.transactions[0];
   if (coinbase?.type !== 'coinbase') {
     return fail('coinbase', 'the first transaction must be the coinbase');
   }
-  const expected: Coinbase = {
-    type: 'coinbase',
-    height,
-    outputs: coinbaseOutputs(height, header.generator, assessments, params),
-  };
+  const expected = coinbaseFor(height, header.generator, assessments, params);
   if (!equalBytes(encodeCanonical(coinbase), encodeCanonical(expected))) {
     return fail('coinbase', 'coinbase does not match the reward split');
   }
-  for (const out of expected.outputs) {
-    const acc = account(out.to);
+
+  return advanceState(state, block, assessments);
+}
+
+/** The coinbase a block at `height` made by `generator` must carry, given its optimae's verdicts. */
+export function coinbaseFor(
+  height: number,
+  generator: AccountId,
+  assessments: readonly OptimaeAssessment[],
+  params: NetworkParams,
+): Coinbase {
+  return {
+    type: 'coinbase',
+    height,
+    outputs: coinbaseOutputs(height, generator, assessments, params),
+  };
+}
+
+/** Credits a coinbase's outputs to `accounts` (in place), opening accounts that are new. */
+export function creditCoinbase(
+  accounts: Record<AccountId, AccountState>,
+  coinbase: Coinbase,
+  height: number,
+): void {
+  for (const out of coinbase.outputs) {
+    const acc = accounts[out.to] ?? emptyAccount(height);
     accounts[out.to] = { ...acc, balance: acc.balance + out.amount };
   }
+}
+
+/**
+ * The state transition of applyBlock once a block's own checks have passed: its position,
+ * signature, merkle roots, timestamp, threshold, optimae (`assessments` are their verdicts, in
+ * block order), increment sum, and a first transaction that is the coinbase those verdicts call
+ * for. From there: new domain bests, the coinbase and then each transfer in order (applyTransfer,
+ * which checks signature, nonce and balance: the only way this fails), reputation, the threshold
+ * schedule, recent blocks and commits. applyBlock ends with it; buildDevChain, which makes blocks
+ * that pass those checks by construction, uses it alone. Never mutates `state`.
+ */
+export function advanceState(
+  state: ChainState,
+  block: Block,
+  assessments: readonly OptimaeAssessment[],
+): ApplyResult {
+  const { header } = block;
+  const params = state.params;
+  const height = state.height + 1;
+
+  // ---- optimae: new bests ----------------------------------------------------------------
+  const domains = { ...state.domains };
+  for (const a of assessments) {
+    if (a.verdict !== 'accepted') continue;
+    domains[a.domainId] = {
+      bestMetric: a.verifiedMetric,
+      bestParamsHash: a.paramsHash,
+      bestCommitId: a.commitId,
+      bestHeight: height,
+      verifiedCount: (domains[a.domainId]?.verifiedCount ?? 0) + 1,
+    };
+  }
+
+  // ---- ledger ----------------------------------------------------------------------------
+  const accounts: Record<AccountId, AccountState> = { ...state.accounts };
+  const [coinbase, ...transfers] = block.transactions;
+  creditCoinbase(accounts, coinbase as Coinbase, height);
   for (const [index, tx] of transfers.entries()) {
     if (tx.type !== 'transfer')
       return fail('transaction', `transaction ${index + 1}: second coinbase`);
-    const error = applyTransfer(
-      tx as Transfer,
-      accounts,
-      header.generator,
-      state.networkId,
-      height,
-    );
+    const error = applyTransfer(tx, accounts, header.generator, state.networkId, height);
     if (error) return fail('transaction', `transaction ${index + 1}: ${error}`);
   }
 
-  // ---- reputation -------------------------------------------------------------------------
+  // ---- reputation ------------------------------------------------------------------------
   const adjust = (id: AccountId, delta: number) => {
-    const acc = account(id);
+    const acc = accounts[id] ?? emptyAccount(height);
     const current = effectiveReputation(acc, height, params);
     accounts[id] = { ...acc, reputation: Math.max(0, current + delta), reputationHeight: height };
   };
@@ -234,14 +275,21 @@ function applyParsed(
     for (const id of a.outliers) adjust(id, -rep.outlierPenalty);
   }
 
-  // ---- bookkeeping: threshold schedule, recent blocks, commits ----------------------------
+  // ---- bookkeeping: threshold schedule, recent blocks, commits ---------------------------
   const hash = blockHash(header);
-  const schedule = nextThreshold({ ...state, threshold: required }, elapsed, height, params);
+  const parent = state.recentBlocks[state.recentBlocks.length - 1] as RecentBlock;
+  const elapsed = header.timestamp - parent.timestamp;
+  const schedule = nextThreshold(
+    { ...state, threshold: header.threshold },
+    elapsed,
+    height,
+    params,
+  );
   const recentCommits: Record<Hash, number> = {};
   for (const [id, at] of Object.entries(state.recentCommits)) {
     if (height - at < params.quorum.commitExpiryBlocks) recentCommits[id] = at;
   }
-  for (const id of usedInBlock) recentCommits[id] = height;
+  for (const a of assessments) recentCommits[a.commitId] = height;
   const recentBlocks = [
     ...state.recentBlocks,
     { hash, height, timestamp: header.timestamp, ...evaluatorSets(accounts, height, params) },

@@ -4,25 +4,25 @@
  * reveal and votes signed by the given keys, with a real quorum) whose verified improvement just
  * reaches the block's threshold, and a correct coinbase; BlockTree.add and applyBlock accept them.
  *
- * Speed: signatures are made but never re-checked here (the state is advanced with the same
- * bookkeeping applyBlock does after its checks), so a block costs ~4 signatures and no
- * verification: 1,000 blocks take a few seconds. The unit test replays every chain it builds
- * through applyBlock, and `check: true` does it here, so this cannot drift from the rules.
+ * Speed: signatures are made but never re-checked here. The state is advanced with advanceState,
+ * applyBlock's own last step, skipping only the checks before it (the blocks pass them by
+ * construction), so a block costs ~4 signatures and no verification: 1,000 blocks take a few
+ * seconds. The unit test replays every chain it builds through applyBlock, and `check: true`
+ * does it here.
  *
  * The optimae are synthetic: parameter hashes are labels, not blobs anyone can fetch, and the
  * metric moves by exactly what each threshold needs (for a minimize domain at the target block
  * time that is ~0.05 a block, so a long chain takes it below zero). Use a long `intervalMs` for
  * small thresholds and small steps.
  */
-import { applyBlock, evaluatorSets, medianTimePast, recentBlockWindow } from './chain';
+import { sealBlock, thresholdAt } from './builder';
+import { advanceState, applyBlock, coinbaseFor, medianTimePast } from './chain';
 import { prepareCommit } from './commitReveal';
 import { type AccountId, type KeyPair, keyPairFromSeed } from './crypto';
 import { hexToBytes, utf8ToBytes } from './encoding';
 import { genesisState, networkIdOf } from './genesis';
 import { type Hash, hashTagged, sha256Hex } from './hash';
-import { blockReward, coinbaseOutputs, emptyAccount } from './ledger';
-import { merkleRoot } from './merkle';
-import { blockHash, optimaeLeaf, signHeader, signVote, transactionLeaf } from './objects';
+import { signVote } from './objects';
 import {
   type CheckedOptimae,
   improvement,
@@ -33,18 +33,14 @@ import {
 import { assessVotes, type Quorum, selectQuorum, supermajority } from './quorum';
 import { effectiveReputation, reputationFactorBps } from './reputation';
 import type {
-  AccountState,
   Block,
-  BlockHeader,
   ChainState,
-  Coinbase,
   DomainDescriptor,
   DomainState,
   NetworkParams,
   Optimae,
   RecentBlock,
 } from './schemas';
-import { nextThreshold, requiredThreshold } from './threshold';
 
 export interface DevChainOptions {
   /** Number of blocks to make (genesis is not counted and not returned). */
@@ -105,14 +101,11 @@ export function buildDevChain(params: NetworkParams, options: DevChainOptions): 
       throw new Error(`timestamp ${timestamp} is not after the chain's median time`);
     }
     const made = makeBlock(state, timestamp, domain, ring, byId, label, options.fullQuorum);
-    if (options.check) {
-      const applied = applyBlock(state, made.block);
-      if (!applied.ok)
-        throw new Error(`dev block ${made.block.header.height}: ${applied.error.message}`);
-      state = applied.state;
-    } else {
-      state = advance(state, made.block, made.assessments);
-    }
+    const next = options.check
+      ? applyBlock(state, made.block)
+      : advanceState(state, made.block, made.assessments);
+    if (!next.ok) throw new Error(`dev block ${made.block.header.height}: ${next.error.message}`);
+    state = next.state;
     blocks.push(made.block);
     hashes.push(state.tipHash);
   }
@@ -152,7 +145,7 @@ function makeBlock(
   const networkId = state.networkId;
   const height = state.height + 1;
   const tip = tipOf(state);
-  const required = requiredThreshold(state.threshold, timestamp - tip.timestamp, params);
+  const required = thresholdAt(state, timestamp);
   const optimizer = ring[(height - 1) % ring.length] as KeyPair;
   const generator = ring[height % ring.length] as KeyPair;
   const best = (state.domains[domain.id] as DomainState).bestMetric;
@@ -196,29 +189,10 @@ function makeBlock(
   }
   const optimae: Optimae = { commit, reveal, votes };
   const assessments = [assessment];
-  const coinbase: Coinbase = {
-    type: 'coinbase',
-    height,
-    outputs: coinbaseOutputs(height, generator.publicKey, assessments, params),
-  };
-  const header: BlockHeader = {
-    version: 1,
-    height,
-    prevHash: state.tipHash,
-    timestamp,
-    generator: generator.publicKey,
-    threshold: required,
-    incrementSum: assessment.increment,
-    optimaeRoot: merkleRoot([optimaeLeaf(optimae)]),
-    txRoot: merkleRoot([transactionLeaf(coinbase)]),
-  };
+  const coinbase = coinbaseFor(height, generator.publicKey, assessments, params);
+  const claims = { timestamp, threshold: required, incrementSum: assessment.increment };
   return {
-    block: {
-      header,
-      signature: signHeader(header, generator, networkId),
-      optimae: [optimae],
-      transactions: [coinbase],
-    },
+    block: sealBlock(state, generator, claims, [optimae], [coinbase]),
     assessments,
   };
 }
@@ -273,83 +247,4 @@ function improvedMetric(
     }
   }
   throw new Error(`domain ${domain.id}: no metric reaches threshold ${required}`);
-}
-
-/**
- * The state after a block made by makeBlock: exactly applyBlock's bookkeeping once every check
- * has passed (one coinbase, no transfers). Keep in step with chain.ts; the unit test compares
- * the two on every block of a long chain.
- */
-function advance(
-  state: ChainState,
-  block: Block,
-  assessments: readonly OptimaeAssessment[],
-): ChainState {
-  const { header } = block;
-  const params = state.params;
-  const height = state.height + 1;
-  const elapsed = header.timestamp - tipOf(state).timestamp;
-
-  const domains = { ...state.domains };
-  for (const a of assessments) {
-    if (a.verdict !== 'accepted') continue;
-    domains[a.domainId] = {
-      bestMetric: a.verifiedMetric,
-      bestParamsHash: a.paramsHash,
-      bestCommitId: a.commitId,
-      bestHeight: height,
-      verifiedCount: (domains[a.domainId]?.verifiedCount ?? 0) + 1,
-    };
-  }
-
-  const accounts: Record<AccountId, AccountState> = { ...state.accounts };
-  const account = (id: AccountId): AccountState => accounts[id] ?? emptyAccount(height);
-  const coinbase = block.transactions[0] as Coinbase;
-  for (const out of coinbase.outputs) {
-    const acc = account(out.to);
-    accounts[out.to] = { ...acc, balance: acc.balance + out.amount };
-  }
-  const adjust = (id: AccountId, delta: number) => {
-    const acc = account(id);
-    const current = effectiveReputation(acc, height, params);
-    accounts[id] = { ...acc, reputation: Math.max(0, current + delta), reputationHeight: height };
-  };
-  const rep = params.reputation;
-  for (const a of assessments) {
-    if (a.verdict === 'accepted') adjust(a.optimizer, rep.perVerifiedOptimae);
-    if (a.verdict === 'false-claim') adjust(a.optimizer, -rep.falseClaimPenalty);
-    for (const id of a.agreeing) adjust(id, rep.perAgreeingVote);
-    for (const id of a.outliers) adjust(id, -rep.outlierPenalty);
-  }
-
-  const hash = blockHash(header);
-  const schedule = nextThreshold(
-    { ...state, threshold: header.threshold },
-    elapsed,
-    height,
-    params,
-  );
-  const recentCommits: Record<Hash, number> = {};
-  for (const [id, at] of Object.entries(state.recentCommits)) {
-    if (height - at < params.quorum.commitExpiryBlocks) recentCommits[id] = at;
-  }
-  for (const a of assessments) recentCommits[a.commitId] = height;
-  const recentBlocks = [
-    ...state.recentBlocks,
-    { hash, height, timestamp: header.timestamp, ...evaluatorSets(accounts, height, params) },
-  ].slice(-recentBlockWindow(params));
-
-  return {
-    params,
-    networkId: state.networkId,
-    height,
-    tipHash: hash,
-    cumulativeWork: state.cumulativeWork + header.threshold,
-    ...schedule,
-    totalSupply: state.totalSupply + blockReward(height, params),
-    accounts,
-    domains,
-    recentBlocks,
-    recentCommits,
-  };
 }

@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildBlock, thresholdAt } from '../../src/core/builder';
 import {
   type ApplyOptions,
+  advanceState,
   applyBlock,
   type BlockErrorCode,
   medianTimePast,
@@ -246,6 +247,17 @@ describe('a valid chain', () => {
     const total = (s: ChainState) => Object.values(s.accounts).reduce((t, a) => t + a.balance, 0);
     expect(total(after)).toBe(after.totalSupply);
     expect(after.totalSupply - parent.totalSupply).toBe(blockReward(after.height, after.params));
+  });
+
+  it('ends with advanceState: given the verdicts, it alone gives the same result', () => {
+    // buildDevChain advances its state with advanceState only, so it must be applyBlock's step.
+    let state = genesisState(fx.genesis.params);
+    for (const block of fx.blocks) {
+      const applied = applyBlock(state, block);
+      if (!applied.ok) throw new Error(applied.error.message);
+      expect(advanceState(state, block, applied.assessments)).toStrictEqual(applied);
+      state = applied.state;
+    }
   });
 
   it('assembleBlock (the test kit) reproduces the builder block bit for bit', () => {
@@ -629,6 +641,21 @@ describe('transaction', () => {
       'transaction',
       /transaction 1: insufficient/,
     );
+  });
+
+  it('advanceState checks transfers too: one that does not apply is its only refusal', () => {
+    const ok = applyBlock(fx.txParent, withTransfers([transfer('ada')]));
+    if (!ok.ok) throw new Error(ok.error.message);
+    const bad = withTransfers([transfer('ada'), transfer('ada')]); // the same nonce twice
+    const before = structuredClone(fx.txParent);
+    expect(advanceState(fx.txParent, bad, ok.assessments)).toStrictEqual(
+      applyBlock(fx.txParent, bad),
+    );
+    expect(advanceState(fx.txParent, bad, ok.assessments)).toMatchObject({
+      ok: false,
+      error: { code: 'transaction', message: expect.stringMatching(/transaction 2: .*nonce/) },
+    });
+    expect(fx.txParent).toStrictEqual(before);
   });
 
   it('refuses replaying an included transfer in a later block', () => {
