@@ -3,10 +3,15 @@
  * keeps the heaviest valid head, and on a reorg rebuilds state by replaying blocks from the
  * common ancestor (or the nearest kept state below it). Blocks whose parent is unknown wait as orphans until it
  * arrives. Storage (IndexedDB) persists what this holds; the rules live here.
+ *
+ * A tree either starts at genesis (constructor) or is restored from a stored, trusted snapshot
+ * (BlockTree.restore): then it holds genesis, the snapshot block and what follows, and nothing
+ * in between: `base` says where its main-chain knowledge starts, and below it the node asks the
+ * store (mainChainHash / mainChainBlocks).
  */
 import { type ApplyOptions, applyBoundBlock, type BlockError, checkBlockBinding } from './chain';
 import { compareHeads, type HeadCandidate } from './forkChoice';
-import { genesisBlock } from './genesis';
+import { genesisBlock, networkIdOf } from './genesis';
 import type { Hash } from './hash';
 import { blockHash } from './objects';
 import type { OptimaeAssessment } from './poo';
@@ -41,6 +46,13 @@ export interface BlockTreeOptions {
   readonly maxOrphans?: number;
 }
 
+/** A stored state and the block it is the state after: where a restored tree starts. */
+export interface TrustedSnapshot {
+  readonly hash: Hash;
+  readonly block: Block;
+  readonly state: ChainState;
+}
+
 export class BlockTree {
   private readonly entries = new Map<Hash, Entry>();
   private readonly snapshots = new Map<Hash, ChainState>();
@@ -60,6 +72,8 @@ export class BlockTree {
   private readonly mainHashes: Hash[];
   private readonly snapshotInterval: number;
   private readonly maxOrphans: number;
+  /** Height of the restore snapshot (0 for a tree built from genesis); see `base`. */
+  private baseHeight = 0;
 
   constructor(genesis: ChainState, options: BlockTreeOptions = {}) {
     this.snapshotInterval = options.snapshotInterval ?? 16;
@@ -75,6 +89,71 @@ export class BlockTree {
     this.headState = genesis;
     this.mainHashes = [hash];
     this.networkId = genesis.networkId;
+  }
+
+  /**
+   * Rebuilds a tree from a snapshot the node stored itself (so it is trusted: not re-validated
+   * beyond its identity), then adds `blocksAfter` (the main-chain blocks above it, in height
+   * order) through the normal rules, so starting up replays a few blocks instead of the chain.
+   * Every block must extend the head; anything else means the store is inconsistent and throws.
+   *
+   * The restored tree holds genesis, the snapshot block and its descendants. Blocks between
+   * genesis and the snapshot are unknown to it: `has` is false for them, `hashAtHeight` /
+   * `blockAtHeight` return undefined for 0 < height < base.height, and `mainChain()` starts at
+   * the snapshot block. A fork from below the snapshot only connects if it arrives from genesis.
+   */
+  static restore(
+    genesis: ChainState,
+    snapshot: TrustedSnapshot,
+    blocksAfter: readonly Block[],
+    options: BlockTreeOptions & ApplyOptions = {},
+  ): BlockTree {
+    const tree = new BlockTree(genesis, options);
+    const { hash, block, state } = snapshot;
+    if (state.networkId !== genesis.networkId || networkIdOf(state.params) !== genesis.networkId) {
+      throw new Error('restore: the snapshot belongs to another network');
+    }
+    if (state.tipHash !== hash || blockHash(block.header) !== hash) {
+      throw new Error('restore: the snapshot state, block and hash do not match');
+    }
+    if (block.header.height !== state.height) {
+      throw new Error('restore: the snapshot block height does not match its state');
+    }
+    if (state.height > 0) {
+      tree.entries.set(hash, {
+        hash,
+        block,
+        height: state.height,
+        // Not in the tree: walks back (mainChain, replays, reorgs) stop at the snapshot.
+        parent: block.header.prevHash,
+        cumulativeWork: state.cumulativeWork,
+      });
+      tree.snapshots.set(hash, state);
+      tree.headHash = hash;
+      tree.headState = state;
+      // Heights 1 .. height-1 stay holes (undefined): the tree does not know those blocks.
+      tree.mainHashes[state.height] = hash;
+      tree.baseHeight = state.height;
+    }
+    const apply: ApplyOptions = options.now === undefined ? {} : { now: options.now };
+    for (const next of blocksAfter) {
+      const result = tree.add(next, apply);
+      if (result.status !== 'head') {
+        const why = result.status === 'invalid' ? `: ${result.error.message}` : '';
+        throw new Error(
+          `restore: stored block at height ${next.header.height} did not extend the head (${result.status}${why})`,
+        );
+      }
+    }
+    return tree;
+  }
+
+  /**
+   * Where this tree's main-chain knowledge starts: genesis for a tree built from genesis, the
+   * snapshot block for a restored one (heights strictly between genesis and it are unknown here).
+   */
+  get base(): { hash: Hash; height: number } {
+    return { hash: this.mainHashes[this.baseHeight] as Hash, height: this.baseHeight };
   }
 
   get head(): { hash: Hash; height: number; cumulativeWork: number } {
@@ -108,7 +187,7 @@ export class BlockTree {
     return hash === undefined ? undefined : this.entries.get(hash)?.block;
   }
 
-  /** Main-chain blocks from genesis to head. */
+  /** Main-chain blocks from genesis (or, in a restored tree, from its base) to head. */
   mainChain(): Block[] {
     const out: Block[] = [];
     for (
@@ -228,6 +307,9 @@ export class BlockTree {
       e = e.parent ? this.entries.get(e.parent) : undefined;
     }
     this.mainHashes.length = e ? e.height + 1 : 0;
+    // In a restored tree, a new line from below the base (only genesis is held there) fills
+    // every height: the tree now knows its main chain from that block up.
+    if (e && e.height < this.baseHeight) this.baseHeight = e.height;
     for (const item of line.reverse()) this.mainHashes.push(item.hash);
   }
 
@@ -275,7 +357,7 @@ export class BlockTree {
   private describeReorg(newHead: Hash): Reorg {
     const newLine = new Set(this.ancestors(newHead));
     const abandoned: Hash[] = [];
-    let common = this.headHash;
+    let common: Hash | null = null;
     for (const h of this.ancestors(this.headHash)) {
       if (newLine.has(h)) {
         common = h;
@@ -283,6 +365,9 @@ export class BlockTree {
       }
       abandoned.push(h);
     }
-    return { from: this.headHash, to: newHead, commonAncestor: common, abandoned };
+    // Only a restored tree misses the new line: the fork is below its base (the new branch came
+    // from genesis), so genesis is the deepest common block it knows.
+    const commonAncestor = common ?? (this.mainHashes[0] as Hash);
+    return { from: this.headHash, to: newHead, commonAncestor, abandoned };
   }
 }

@@ -62,6 +62,9 @@ export interface WorkInfo {
   committed: number;
   votesCast: number;
   blocksMade: number;
+  /** This page's optimae in main-chain blocks: accepted / not (false claim, stale). */
+  verified: number;
+  rejected: number;
   /** Optimae waiting for votes or a block. */
   pool: number;
   lastError: string | null;
@@ -72,7 +75,26 @@ export interface StartOptions {
   dutyCycle?: number;
 }
 
+/** What the node reports as it happens (the UI, tests and the widget listen instead of polling). */
+export type DoinEvent =
+  | { type: 'head'; height: number; hash: string }
+  | {
+      type: 'optimae';
+      commitId: string;
+      domainId: string;
+      optimizer: string;
+      verdict: 'accepted' | 'false-claim' | 'stale';
+      /** True when this node was the optimizer. */
+      mine: boolean;
+    }
+  | { type: 'committed'; commitId: string; domainId: string; claimedMetric: number }
+  | { type: 'block-made'; height: number; hash: string }
+  | { type: 'peer'; peerId: string; joined: boolean; transport?: Transport }
+  | { type: 'error'; message: string };
+
 export interface DoinNode {
+  /** Subscribes to the node's events; returns the unsubscribe function. */
+  on(listener: (event: DoinEvent) => void): () => void;
   /** Resolves once the node is usable (identity loaded, chain restored). */
   readonly ready: Promise<void>;
   /** A fresh snapshot; mutating it does not affect the node. */

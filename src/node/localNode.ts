@@ -14,6 +14,7 @@ import {
   SimulationSnapshotSchema,
 } from '../workers/simulationProtocol';
 import type { DoinNode, NodeStatus } from './api';
+import { createEventHub } from './events';
 import { createLazyTrainer } from './lazyTrainer';
 
 const DEFAULT_OPTIONS: SimulationOptions = {
@@ -38,6 +39,7 @@ export function createLocalNode(options: LocalNodeOptions = {}): DoinNode {
   });
   const remote: Remote<SimulationApi> = wrap<SimulationApi>(worker);
   let latest: SimulationSnapshot | null = null;
+  const hub = createEventHub();
   let workerError: string | null = null;
 
   /** Keeps the newest valid snapshot, whichever way (pushed or returned) it arrived. */
@@ -47,7 +49,11 @@ export function createLocalNode(options: LocalNodeOptions = {}): DoinNode {
       workerError = `the simulation worker sent an invalid status: ${checked.error}`;
       return;
     }
-    if (!latest || checked.value.seq > latest.seq) latest = checked.value;
+    if (!latest || checked.value.seq > latest.seq) {
+      const previous = latest?.head.hash;
+      latest = checked.value;
+      if (latest.head.hash !== previous) hub.emit({ type: 'head', ...latest.head });
+    }
   };
   worker.addEventListener('error', (event) => {
     workerError = `the simulation worker failed: ${event.message}`;
@@ -66,6 +72,7 @@ export function createLocalNode(options: LocalNodeOptions = {}): DoinNode {
 
   return {
     ready,
+    on: hub.on,
     status(): NodeStatus {
       if (!latest) throw new Error('doin is not ready yet: await window.doin.ready first');
       const trainerReady = training.current();

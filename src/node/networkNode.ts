@@ -8,6 +8,7 @@ import type { Block, Commit, NetworkParams, Reveal, Vote } from '../core/schemas
 import type { PeerBook } from '../net/netNode';
 import { type ComputeClient, startComputeClient } from '../workers/computeClient';
 import type { DoinNode, NodeStatus } from './api';
+import { createEventHub } from './events';
 import { createNetworkParticipant, type NetworkParticipant } from './networkParticipant';
 import { createRoles, type Roles } from './roles';
 
@@ -38,6 +39,8 @@ export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode 
   let contributing = false;
   let backend: string | null = null;
   const domainId = pickDomain(options.params, options.trainDomain);
+  const hub = createEventHub();
+  const mine = { verified: 0, rejected: 0 };
 
   let compute: Promise<{ optimizer: ComputeClient; evaluator: ComputeClient }> | null = null;
   const startCompute = () => {
@@ -61,6 +64,27 @@ export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode 
     identitySeed: options.identitySeed ?? crypto.getRandomValues(new Uint8Array(32)),
     ...(options.iceServers ? { iceServers: options.iceServers } : {}),
     ...(options.peerBook ? { peerBook: options.peerBook } : {}),
+    onEvent(event) {
+      if (event.type === 'head') {
+        hub.emit(event);
+        roles?.prune();
+        return;
+      }
+      const a = event.assessment;
+      const isMine = participant !== null && a.optimizer === participant.key.publicKey;
+      if (isMine) {
+        if (a.verdict === 'accepted') mine.verified++;
+        else mine.rejected++;
+      }
+      hub.emit({
+        type: 'optimae',
+        commitId: a.commitId,
+        domainId: a.domainId,
+        optimizer: a.optimizer,
+        verdict: a.verdict,
+        mine: isMine,
+      });
+    },
     onObject(topic, value) {
       if (!roles) return;
       if (topic === 'doin/1/commit') roles.addCommit(value as Commit, commitId(value as Commit));
@@ -70,6 +94,16 @@ export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode 
     },
   }).then((p) => {
     participant = p;
+    p.net.on('peer:connect', (evt) => {
+      if (evt.detail.peerId !== p.net.relayPeerId && evt.detail.transport === 'webrtc') {
+        hub.emit({ type: 'peer', peerId: evt.detail.peerId, joined: true, transport: 'webrtc' });
+      }
+    });
+    p.net.on('peer:disconnect', (evt) => {
+      if (evt.detail.peerId !== p.net.relayPeerId) {
+        hub.emit({ type: 'peer', peerId: evt.detail.peerId, joined: false });
+      }
+    });
     roles = createRoles({
       key: p.key,
       domainId,
@@ -77,9 +111,18 @@ export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode 
       now: Date.now,
       publish: (topic, value) => p.publishOwn(topic, value),
       importOwnBlock: (block: Block) => {
-        const result = p.tree.add(block, { now: Date.now() });
-        return result.status === 'head';
+        const result = p.addBlock(block);
+        if (result.status !== 'head') return false;
+        hub.emit({ type: 'block-made', height: block.header.height, hash: result.hash });
+        return true;
       },
+      onCommitted: (commit, id) =>
+        hub.emit({
+          type: 'committed',
+          commitId: id,
+          domainId: commit.domainId,
+          claimedMetric: commit.claimedMetric,
+        }),
       blob: (hash, optimizer) => p.blob(hash, optimizer),
       storeBlob: (hash, params) => p.storeBlob(hash, params),
       compute: startCompute,
@@ -95,6 +138,7 @@ export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode 
     ready,
     participant: requireParticipant,
     roles: () => roles,
+    on: hub.on,
     status(): NodeStatus {
       const p = requireParticipant();
       const snap = p.snapshot();
@@ -133,6 +177,8 @@ export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode 
           committed: counters?.committed ?? 0,
           votesCast: counters?.votesCast ?? 0,
           blocksMade: counters?.blocksMade ?? 0,
+          verified: mine.verified,
+          rejected: mine.rejected,
           pool: roles?.pool.size ?? 0,
           lastError: counters?.lastError ?? null,
         },

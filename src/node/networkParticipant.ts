@@ -10,11 +10,12 @@
 
 import { privateKeyFromRaw, publicKeyFromRaw } from '@libp2p/crypto/keys';
 import { peerIdFromPublicKey } from '@libp2p/peer-id';
-import { BlockTree } from '../core/blockTree';
+import { type AddResult, BlockTree } from '../core/blockTree';
 import { keyPairFromSeed } from '../core/crypto';
 import { concatBytes, hexToBytes } from '../core/encoding';
 import { genesisState } from '../core/genesis';
 import { type Hash, paramsHash, sha256Hex } from '../core/hash';
+import type { OptimaeAssessment } from '../core/poo';
 import { type Block, BlockSchema, type NetworkParams, parse } from '../core/schemas';
 import { BLOB_PROTOCOL, createBlobServer, fetchBlob } from '../net/blob';
 import {
@@ -22,6 +23,7 @@ import {
   decodeAs,
   decodeGossip,
   encodeGossip,
+  type GossipContext,
   GossipValidator,
   MAX_GOSSIP_BYTES,
 } from '../net/gossip';
@@ -33,6 +35,8 @@ export interface NetworkParticipantOptions {
   readonly relay: string;
   /** The participant's Ed25519 seed: one key signs protocol objects and is the libp2p identity. */
   readonly identitySeed: Uint8Array;
+  /** Head changes and the verdicts of optimae in new main-chain blocks. */
+  readonly onEvent?: (event: ParticipantEvent) => void;
   /** Called for each accepted gossip object (after validation), decoded. */
   readonly onObject?: (topic: string, value: unknown) => void;
   readonly params: NetworkParams;
@@ -65,6 +69,10 @@ export interface ReceivedGossip {
   readonly at: number;
 }
 
+export type ParticipantEvent =
+  | { readonly type: 'head'; readonly height: number; readonly hash: Hash }
+  | { readonly type: 'optimae'; readonly assessment: OptimaeAssessment };
+
 export interface SyncRecord {
   readonly peerId: string;
   readonly added: number;
@@ -86,7 +94,23 @@ export type NetworkParticipant = Awaited<ReturnType<typeof createNetworkParticip
 export async function createNetworkParticipant(options: NetworkParticipantOptions) {
   const now = options.now ?? Date.now;
   const tree = new BlockTree(genesisState(options.params));
-  const context = blockTreeContext(tree, now);
+  // Every block that reaches the tree goes through addBlock, so head changes and verdicts are
+  // reported once, whichever path (gossip, sync, import, our own) brought the block.
+  let lastHead = tree.head.hash;
+  const checkHead = () => {
+    if (tree.head.hash === lastHead) return;
+    lastHead = tree.head.hash;
+    options.onEvent?.({ type: 'head', height: tree.head.height, hash: tree.head.hash });
+  };
+  const addBlock = (block: unknown): AddResult => {
+    const result = tree.add(block, { now: now() });
+    if (result.status === 'head') {
+      for (const a of result.assessments) options.onEvent?.({ type: 'optimae', assessment: a });
+    }
+    checkHead();
+    return result;
+  };
+  const context: GossipContext = { ...blockTreeContext(tree, now), importBlock: addBlock };
   const validator = new GossipValidator(context);
   const blobs = new Map<Hash, Float32Array>();
   const received: ReceivedGossip[] = [];
@@ -153,6 +177,7 @@ export async function createNetworkParticipant(options: NetworkParticipantOption
             beforeApply: (blocks) => preverifyBlocks(blocks, tree.state.networkId).then(() => {}),
           },
         );
+        checkHead();
         const error = report.error ?? null;
         // A peer that served provably invalid blocks is dropped (discovery may bring it back).
         if (report.failure?.penalize) void net.hangUp(peerId);
@@ -222,6 +247,8 @@ export async function createNetworkParticipant(options: NetworkParticipantOption
     tree,
     publishOwn,
     blob,
+    /** Adds a block (e.g. our own) to the tree, reporting head changes and verdicts. */
+    addBlock,
     storeBlob(hash: Hash, params: Float32Array): void {
       if (paramsHash(params) !== hash) throw new Error('blob does not match its hash');
       blobs.set(hash, params);
@@ -258,7 +285,7 @@ export async function createNetworkParticipant(options: NetworkParticipantOption
       });
       await preverifyBlocks(wellFormed, tree.state.networkId);
       for (const input of blocks) {
-        const result = tree.add(input, { now: now() });
+        const result = addBlock(input);
         if (result.status === 'head' || result.status === 'side') {
           added++;
           const bytes = encodeGossip(tree.getBlock(result.hash) as Block);

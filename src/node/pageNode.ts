@@ -7,6 +7,7 @@ import * as v from 'valibot';
 import { type NetworkParams, parse } from '../core/schemas';
 import type { PeerBook } from '../net/netNode';
 import type { DoinNode, NodeStatus } from './api';
+import { createEventHub } from './events';
 import { createLocalNode } from './localNode';
 import type { NetworkDoinNode } from './networkNode';
 import { LOCAL_TESTNET, parseNetworkParams } from './networks';
@@ -109,6 +110,9 @@ export function createPageNode(url: UrlOptions): PageNode {
     }
     await inner.ready;
   })();
+  const hub = createEventHub();
+  const forward = ready.then(() => inner?.on(hub.emit));
+  void forward.catch(() => {});
   const requireInner = (): DoinNode => {
     if (!inner) throw new Error('doin is not ready yet: await window.doin.ready first');
     return inner;
@@ -116,6 +120,7 @@ export function createPageNode(url: UrlOptions): PageNode {
   return {
     ready,
     networkNode: () => network,
+    on: hub.on,
     status: (): NodeStatus => requireInner().status(),
     start: async (options) => {
       await ready;

@@ -51,6 +51,8 @@ export interface RolesDeps {
   storeBlob(hash: Hash, params: Float32Array): void;
   compute(): Promise<{ optimizer: ComputeClient; evaluator: ComputeClient }>;
   readonly stepsPerCandidate: number;
+  /** Told when one of our commits went out. */
+  onCommitted?(commit: Commit, id: Hash): void;
 }
 
 export function createRoles(deps: RolesDeps) {
@@ -190,6 +192,7 @@ export function createRoles(deps: RolesDeps) {
     await deps.publish('commit', commit);
     addCommit(commit, commitId);
     counters.committed++;
+    deps.onCommitted?.(commit, commitId);
     // Reveal once the commit has had a moment to spread: nobody can copy what they saw first.
     await sleep(REVEAL_DELAY_MS);
     await deps.publish('reveal', reveal);
