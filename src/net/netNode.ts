@@ -293,7 +293,9 @@ export async function createNetNode(options: NetNodeOptions) {
     }
   });
 
-  await dialRelay();
+  // Usually connected within a second; a slow or dead relay must not hold the page back (the
+  // node retries in the background and direct peers work without it).
+  await Promise.race([dialRelay(), new Promise((resolve) => setTimeout(resolve, 3_000))]);
 
   return {
     libp2p,

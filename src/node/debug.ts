@@ -29,6 +29,8 @@ export interface DoinDebug {
    * no honest work (no votes, no blocks). null: honest again. For tests of the rules.
    */
   cheat(claimFactor: number | null): void;
+  /** Resolves once the chain as it is now is written to IndexedDB. */
+  flushStorage(): Promise<void>;
   /** gossipsub's score for a peer (negative after invalid messages). */
   score(peerId: string): number;
 }
@@ -55,6 +57,7 @@ export function createDebugSurface(node: PageNode): DoinDebug {
     syncs: () => participant().snapshot().syncs,
     addrs: () => participant().net.addrs(),
     score: (peerId) => participant().net.score(peerId),
+    flushStorage: () => participant().persisted(),
     blocks: () =>
       participant()
         .tree.mainChain()

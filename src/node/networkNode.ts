@@ -6,6 +6,7 @@
 import { commitId } from '../core/objects';
 import type { Block, Commit, NetworkParams, Reveal, Vote } from '../core/schemas';
 import type { PeerBook } from '../net/netNode';
+import { type ChainStore, openChainStore } from '../storage';
 import { type ComputeClient, startComputeClient } from '../workers/computeClient';
 import type { DoinNode, NodeStatus } from './api';
 import { createEventHub } from './events';
@@ -17,8 +18,10 @@ export interface NetworkNodeOptions {
   readonly params: NetworkParams;
   readonly iceServers?: readonly string[];
   readonly peerBook?: PeerBook;
-  /** The participant's Ed25519 seed (default: a fresh one; issue 6 storage keeps it). */
+  /** The participant's Ed25519 seed (default: the profile's stored one, created on first use). */
   readonly identitySeed?: Uint8Array;
+  /** Keeps identity, chain and blobs in IndexedDB under this profile; null: memory only. */
+  readonly profile?: string | null;
   readonly trainDomain?: string;
   readonly backend?: string;
   /** Optimize steps per candidate (default 4,000: verification stays ≤ 5% of it). */
@@ -58,41 +61,56 @@ export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode 
     return compute;
   };
 
-  const ready = createNetworkParticipant({
-    relay: options.relay,
-    params: options.params,
-    identitySeed: options.identitySeed ?? crypto.getRandomValues(new Uint8Array(32)),
-    ...(options.iceServers ? { iceServers: options.iceServers } : {}),
-    ...(options.peerBook ? { peerBook: options.peerBook } : {}),
-    onEvent(event) {
-      if (event.type === 'head') {
-        hub.emit(event);
-        roles?.prune();
-        return;
-      }
-      const a = event.assessment;
-      const isMine = participant !== null && a.optimizer === participant.key.publicKey;
-      if (isMine) {
-        if (a.verdict === 'accepted') mine.verified++;
-        else mine.rejected++;
-      }
-      hub.emit({
-        type: 'optimae',
-        commitId: a.commitId,
-        domainId: a.domainId,
-        optimizer: a.optimizer,
-        verdict: a.verdict,
-        mine: isMine,
+  let storageProblem: string | null = null;
+  const ready = (async () => {
+    const store = options.profile ? await openStore(options.profile) : null;
+    let seed = options.identitySeed ?? (await store?.loadIdentity().catch(() => null)) ?? null;
+    if (!seed) {
+      seed = crypto.getRandomValues(new Uint8Array(32));
+      await store?.saveIdentity(seed).catch((err: unknown) => {
+        storageProblem = `your identity could not be saved: ${errorText(err)}`;
       });
-    },
-    onObject(topic, value) {
-      if (!roles) return;
-      if (topic === 'doin/1/commit') roles.addCommit(value as Commit, commitId(value as Commit));
-      else if (topic === 'doin/1/reveal') roles.addReveal(value as Reveal);
-      else if (topic === 'doin/1/vote') roles.addVote(value as Vote);
-      else if (topic === 'doin/1/block') roles.prune();
-    },
-  }).then((p) => {
+    }
+    return createNetworkParticipant({
+      relay: options.relay,
+      params: options.params,
+      identitySeed: seed,
+      ...(store ? { store } : {}),
+      ...(options.iceServers ? { iceServers: options.iceServers } : {}),
+      ...(options.peerBook ? { peerBook: options.peerBook } : {}),
+      onEvent(event) {
+        if (event.type === 'head') {
+          hub.emit(event);
+          roles?.prune();
+          return;
+        }
+        const a = event.assessment;
+        const isMine = participant !== null && a.optimizer === participant.key.publicKey;
+        if (isMine) {
+          if (a.verdict === 'accepted') mine.verified++;
+          else mine.rejected++;
+        }
+        hub.emit({
+          type: 'optimae',
+          commitId: a.commitId,
+          domainId: a.domainId,
+          optimizer: a.optimizer,
+          verdict: a.verdict,
+          mine: isMine,
+        });
+      },
+      onObject(topic, value) {
+        if (!roles) return;
+        if (topic === 'doin/1/commit') roles.addCommit(value as Commit, commitId(value as Commit));
+        else if (topic === 'doin/1/reveal') roles.addReveal(value as Reveal);
+        else if (topic === 'doin/1/vote') roles.addVote(value as Vote);
+        else if (topic === 'doin/1/block') roles.prune();
+      },
+    }).catch((err: unknown) => {
+      void store?.close();
+      throw err;
+    });
+  })().then((p) => {
     participant = p;
     p.net.on('peer:connect', (evt) => {
       if (evt.detail.peerId !== p.net.relayPeerId && evt.detail.transport === 'webrtc') {
@@ -149,6 +167,8 @@ export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode 
           ? `relay unreachable (${snap.relay.lastError}); retrying, direct peers keep working`
           : null;
       const error =
+        p.persistenceError() ??
+        storageProblem ??
         counters?.lastError ??
         snap.lastSyncError ??
         relayProblem ??
@@ -223,6 +243,23 @@ export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode 
       return result.output;
     },
   };
+}
+
+/**
+ * The profile's store; null (memory only, with a warning) where IndexedDB is unavailable, e.g.
+ * some private windows. A store holding another network's chain is refused with a clear error.
+ */
+async function openStore(profile: string): Promise<ChainStore | null> {
+  try {
+    return await openChainStore(profile);
+  } catch (err) {
+    console.warn(`doin: storage unavailable, keeping everything in memory: ${errorText(err)}`);
+    return null;
+  }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** The requested domain if the network has it, else the network's first domain. */

@@ -30,6 +30,8 @@ import {
 import { createNetNode, type NetNode, type PeerBook } from '../net/netNode';
 import { preverifyBlocks } from '../net/preverify';
 import { chainSourceFromTree, createSyncServer, SYNC_PROTOCOL, syncFromPeer } from '../net/sync';
+import { type ChainStore, NetworkMismatchError } from '../storage';
+import { createChainPersistence, restoreTree } from './persistence';
 
 export interface NetworkParticipantOptions {
   readonly relay: string;
@@ -43,6 +45,8 @@ export interface NetworkParticipantOptions {
   readonly iceServers?: readonly string[];
   readonly peerBook?: PeerBook;
   readonly now?: () => number;
+  /** Where the chain and blobs persist (IndexedDB); without it they live in memory only. */
+  readonly store?: ChainStore;
 }
 
 /** What the page shows and tests read about the network side. */
@@ -93,13 +97,28 @@ export type NetworkParticipant = Awaited<ReturnType<typeof createNetworkParticip
 
 export async function createNetworkParticipant(options: NetworkParticipantOptions) {
   const now = options.now ?? Date.now;
-  const tree = new BlockTree(genesisState(options.params));
+  const genesis = genesisState(options.params);
+  let store = options.store ?? null;
+  let storageWarning: string | null = null;
+  let tree: BlockTree;
+  try {
+    tree = store ? await restoreTree(store, genesis, now) : new BlockTree(genesis);
+  } catch (err) {
+    // Never mix chains: a profile that holds another network's chain stays untouched.
+    if (!(err instanceof NetworkMismatchError)) throw err;
+    storageWarning =
+      'this browser profile holds the chain of another network, so this one is kept in memory only; open the page with ?profile=<another name> to save it';
+    store = null;
+    tree = new BlockTree(genesis);
+  }
+  const persistence = store ? createChainPersistence(store, tree) : null;
   // Every block that reaches the tree goes through addBlock, so head changes and verdicts are
   // reported once, whichever path (gossip, sync, import, our own) brought the block.
   let lastHead = tree.head.hash;
   const checkHead = () => {
     if (tree.head.hash === lastHead) return;
     lastHead = tree.head.hash;
+    persistence?.schedule();
     options.onEvent?.({ type: 'head', height: tree.head.height, hash: tree.head.hash });
   };
   const addBlock = (block: unknown): AddResult => {
@@ -149,7 +168,10 @@ export async function createNetworkParticipant(options: NetworkParticipantOption
     },
     protocols: {
       [SYNC_PROTOCOL]: createSyncServer(chainSourceFromTree(tree)),
-      [BLOB_PROTOCOL]: createBlobServer({ get: (hash: Hash) => blobs.get(hash) }),
+      [BLOB_PROTOCOL]: createBlobServer({
+        get: async (hash: Hash) =>
+          blobs.get(hash) ?? (await store?.getBlob(hash).catch(() => undefined)),
+      }),
     },
   });
 
@@ -218,8 +240,11 @@ export async function createNetworkParticipant(options: NetworkParticipantOption
 
   /** Parameters by hash: local, else from the optimizer, else from any directly connected peer. */
   async function blob(hash: Hash, optimizer: string): Promise<Float32Array | null> {
-    const local = blobs.get(hash);
-    if (local) return local;
+    const local = blobs.get(hash) ?? (await store?.getBlob(hash).catch(() => undefined));
+    if (local) {
+      blobs.set(hash, local);
+      return local;
+    }
     const first = optimizer ? peerOf(optimizer) : null;
     const candidates = [
       ...(first ? [first] : []),
@@ -235,6 +260,7 @@ export async function createNetworkParticipant(options: NetworkParticipantOption
       );
       if (result.ok) {
         blobs.set(hash, result.value);
+        void store?.putBlob(hash, result.value).catch(() => {});
         return result.value;
       }
     }
@@ -247,11 +273,15 @@ export async function createNetworkParticipant(options: NetworkParticipantOption
     tree,
     publishOwn,
     blob,
+    /** Resolves once the chain as it is now is saved; the last save error, if any. */
+    persisted: () => persistence?.flush() ?? Promise.resolve(),
+    persistenceError: () => persistence?.error() ?? storageWarning,
     /** Adds a block (e.g. our own) to the tree, reporting head changes and verdicts. */
     addBlock,
     storeBlob(hash: Hash, params: Float32Array): void {
       if (paramsHash(params) !== hash) throw new Error('blob does not match its hash');
       blobs.set(hash, params);
+      void store?.putBlob(hash, params).catch(() => {});
     },
     validator,
     blobs,

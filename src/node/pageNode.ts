@@ -103,6 +103,7 @@ export function createPageNode(url: UrlOptions): PageNode {
         iceServers: url.iceServers,
         ...(url.steps ? { stepsPerCandidate: url.steps } : {}),
         peerBook: localStoragePeerBook(url.profile),
+        profile: url.profile,
       });
       inner = network;
     } else {

@@ -106,6 +106,26 @@ test('pages optimize, verify each other and agree on a chain with rewards', asyn
   }
   const optimae = blocks.flatMap((b) => b.optimae);
   expect(optimae.filter((o) => o.voters.length >= 2).length).toBeGreaterThanOrEqual(1);
+  // A reload keeps the page's identity and chain (IndexedDB), and it catches up with the others.
+  const b = pages[1] as Page;
+  const before = await status(b);
+  await b.evaluate(() => window.doinDebug?.flushStorage());
+  await b.reload();
+  await b.waitForFunction(() => typeof window.doin === 'object');
+  await b.evaluate(() => window.doin.ready);
+  const after = await status(b);
+  expect(after.peerId).toBe(before.peerId);
+  expect(after.head.height).toBeGreaterThanOrEqual(before.head.height);
+  await expect
+    .poll(
+      async () => {
+        const [x, y] = await Promise.all([status(pages[0] as Page), status(b)]);
+        return x.head.hash === y.head.hash && y.head.height > before.head.height;
+      },
+      { timeout: 90_000, intervals: [1_000] },
+    )
+    .toBe(true);
+
   // The liar committed, but false claims earn nothing.
   await expect
     .poll(async () => (await status(liar)).work?.committed ?? 0, { timeout: 60_000 })
