@@ -100,7 +100,27 @@ export function App() {
                 }}
               />
             </label>
-            {status.training === null ? (
+            {status.work && (
+              <dl data-testid="work">
+                <dt>Domain</dt>
+                <dd>{status.work.domainId}</dd>
+                <dt>Backend</dt>
+                <dd data-testid="backend">{status.backend}</dd>
+                <dt>Candidates trained / committed</dt>
+                <dd data-testid="work-candidates">
+                  {status.work.proposed} / {status.work.committed}
+                </dd>
+                <dt>Your optimae on chain: verified / rejected</dt>
+                <dd data-testid="work-verdicts">
+                  {status.work.verified} / {status.work.rejected}
+                </dd>
+                <dt>Votes cast, blocks made</dt>
+                <dd data-testid="work-votes">
+                  {status.work.votesCast} votes, {status.work.blocksMade} blocks
+                </dd>
+              </dl>
+            )}
+            {status.work ? null : status.training === null ? (
               <p>Starts with Start: the page measures its backends, then trains.</p>
             ) : (
               <dl data-testid="training">
