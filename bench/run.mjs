@@ -5,8 +5,11 @@
 // the optimize run that produced the candidate (budget ≤ 5%), and the longest main-thread task
 // while the workers ran. Figures are ratios within one run where possible: this box is noisy.
 // Then the network: an N-page swarm on the real relay (bench/network.mjs).
-// Usage: npm run bench [-- --only compute|network --domains a,b --steps N --backend name
-//                          --peers 8 --gossip-blocks 30 --sync-length 1000]
+// Then the participant: 1, 2 and 4 peers training mackey-glass to a target (bench/participant.mjs).
+// Usage: npm run bench [-- --only compute|network|participant --domains a,b --steps N
+//                          --backend name --peers 8 --gossip-blocks 30 --sync-length 1000
+//                          --participant-peers 1,2,4 --target 0.01 --participant-steps 500
+//                          --participant-timeout 180]
 // First: Node 20 lacks Promise.withResolvers, which libp2p (the relay) needs.
 import '../relay/polyfills.js';
 import { spawn } from 'node:child_process';
@@ -16,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { runNetworkBench } from './network.mjs';
+import { runParticipantBench } from './participant.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
@@ -27,12 +31,18 @@ const { values } = parseArgs({
     peers: { type: 'string', default: '8' },
     'gossip-blocks': { type: 'string', default: '30' },
     'sync-length': { type: 'string', default: '1000' },
+    'participant-peers': { type: 'string', default: '1,2,4' },
+    target: { type: 'string', default: '0.01' },
+    'participant-steps': { type: 'string', default: '500' },
+    'participant-timeout': { type: 'string', default: '180' },
+    'block-time': { type: 'string', default: '5000' },
   },
 });
 const runCompute = values.only === undefined || values.only === 'compute';
 const runNetwork = values.only === undefined || values.only === 'network';
-if (values.only !== undefined && !runCompute && !runNetwork) {
-  throw new Error('--only takes compute or network');
+const runParticipant = values.only === undefined || values.only === 'participant';
+if (values.only !== undefined && !runCompute && !runNetwork && !runParticipant) {
+  throw new Error('--only takes compute, network or participant');
 }
 const positive = (/** @type {string} */ name) => {
   const n = Number(values[/** @type {'peers'} */ (name)]);
@@ -44,6 +54,20 @@ const networkOptions = {
   gossipBlocks: positive('gossip-blocks'),
   syncLength: positive('sync-length'),
 };
+const participantOptions = {
+  peerCounts: values['participant-peers'].split(',').map((p) => {
+    const n = Number(p);
+    if (!Number.isInteger(n) || n < 1) throw new Error('--participant-peers: positive integers');
+    return n;
+  }),
+  target: Number(values.target),
+  steps: positive('participant-steps'),
+  timeoutMs: positive('participant-timeout') * 1000,
+  // A single peer cannot verify its own work: watch it for a minute at most.
+  soloTimeoutMs: 60_000,
+  targetBlockTimeMs: positive('block-time'),
+};
+if (!(participantOptions.target > 0)) throw new Error('--target must be a positive MSE');
 const steps = Number(values.steps);
 if (!Number.isInteger(steps) || steps < 1) throw new Error(`--steps must be a positive integer`);
 const VERIFICATION_BUDGET = 0.05;
@@ -122,6 +146,9 @@ try {
 }
 
 const network = runNetwork ? await runNetworkBench({ chromium, flags, ...networkOptions }) : null;
+const participant = runParticipant
+  ? await runParticipantBench({ chromium, flags, root, ...participantOptions })
+  : null;
 
 const wasmChosenOverSoftwareWebgpu = results.every((r) => {
   const webgpu = r.backends.find((b) => b.backend === 'webgpu');
@@ -140,6 +167,7 @@ console.log(
       softwareWebgpuNeverChosen: wasmChosenOverSoftwareWebgpu,
       domains: results,
       network,
+      participant,
     },
     null,
     2,

@@ -9,6 +9,8 @@ import { parseBackendRequest } from '../workers/computeProtocol';
 export interface UrlOptions {
   /** Domain to train (`?domain=`); the default is the forecasting domain. */
   readonly domain: string;
+  /** True when `?domain=` named it; otherwise a network page picks by expected reward. */
+  readonly domainFixed: boolean;
   /** `?backend=`: auto (measure) or a backend name. */
   readonly backend: string;
   readonly autostart: boolean;
@@ -32,11 +34,14 @@ export function parseUrlOptions(search: string): UrlOptions {
   const query = new URLSearchParams(search);
   const errors: string[] = [];
   let domain = DEFAULT_TRAINING_DOMAIN;
+  let domainFixed = false;
   const domainParam = query.get('domain');
   if (domainParam !== null) {
     const checked = parse(DomainIdSchema, domainParam);
-    if (checked.ok) domain = checked.value;
-    else errors.push(`?domain=${domainParam} ignored: ${checked.error}`);
+    if (checked.ok) {
+      domain = checked.value;
+      domainFixed = true;
+    } else errors.push(`?domain=${domainParam} ignored: ${checked.error}`);
   }
   let backend = 'auto';
   const backendParam = query.get('backend');
@@ -82,7 +87,18 @@ export function parseUrlOptions(search: string): UrlOptions {
   }
 
   const debug = query.get('debug') === '1';
-  return { domain, backend, autostart, relay, profile, iceServers, steps, debug, errors };
+  return {
+    domain,
+    domainFixed,
+    backend,
+    autostart,
+    relay,
+    profile,
+    iceServers,
+    steps,
+    debug,
+    errors,
+  };
 }
 
 /** Why a relay multiaddr cannot be used, or null when it can. */

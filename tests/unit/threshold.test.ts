@@ -248,7 +248,7 @@ describe('nextThreshold / requiredThreshold rules', () => {
     );
   });
 
-  it('requiredThreshold is the schedule up to 2× target, then falls with the wait', () => {
+  it('requiredThreshold is the schedule up to 2× target, then halves every target time', () => {
     fc.assert(
       fc.property(
         thresholdConfig,
@@ -263,13 +263,16 @@ describe('nextThreshold / requiredThreshold rules', () => {
           expect(r2).toBeLessThanOrEqual(r1); // non-increasing in elapsed time
           if (e1 <= grace) expect(r1).toBe(scheduled);
           else {
-            // floor(scheduled × grace / elapsed), kept within [min, scheduled].
-            const exact = Number((BigInt(scheduled) * BigInt(grace)) / BigInt(e1));
-            expect(r1).toBe(Math.max(p.threshold.min, Math.min(scheduled, exact)));
-            if (r1 > p.threshold.min) {
-              expect(r1 * e1).toBeLessThanOrEqual(scheduled * grace);
-              expect((r1 + 1) * e1).toBeGreaterThan(scheduled * grace);
-            }
+            // Halved once per target time past the grace, linear in between, within [min, scheduled].
+            const late = e1 - grace;
+            const k = Math.floor(late / p.targetBlockTimeMs);
+            const upper = k >= 64 ? 0 : Number(BigInt(scheduled) >> BigInt(k));
+            const lower = k >= 63 ? 0 : Number(BigInt(scheduled) >> BigInt(k + 1));
+            expect(r1).toBeLessThanOrEqual(Math.max(p.threshold.min, upper));
+            expect(r1).toBeGreaterThanOrEqual(
+              Math.max(p.threshold.min, Math.min(scheduled, lower)),
+            );
+            expect(r1).toBeGreaterThanOrEqual(p.threshold.min);
           }
           expect(requiredThreshold(scheduled, grace, p)).toBe(scheduled);
           expect(requiredThreshold(scheduled, grace + 1, p)).toBeLessThanOrEqual(scheduled);
@@ -279,7 +282,11 @@ describe('nextThreshold / requiredThreshold rules', () => {
     );
     // Known values under the default parameters (target 10 s, grace 20 s).
     expect(requiredThreshold(50_000, 20_000, params)).toBe(50_000);
-    expect(requiredThreshold(50_000, 40_000, params)).toBe(25_000);
+    expect(requiredThreshold(50_000, 25_000, params)).toBe(37_500); // halfway to a halving
+    expect(requiredThreshold(50_000, 30_000, params)).toBe(25_000); // one target late: halved
+    expect(requiredThreshold(50_000, 40_000, params)).toBe(12_500);
+    // From 50,000 to a 100-unit improvement in ~9 target times, not hours.
+    expect(requiredThreshold(50_000, 20_000 + 9 * 10_000, params)).toBeLessThanOrEqual(100);
     expect(requiredThreshold(50_000, 2_000_000_000, params)).toBe(1);
   });
 

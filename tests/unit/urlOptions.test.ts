@@ -5,6 +5,7 @@ describe('page URL options', () => {
   it('defaults: forecasting domain, measured backend, no autostart', () => {
     expect(parseUrlOptions('')).toEqual({
       domain: DEFAULT_TRAINING_DOMAIN,
+      domainFixed: false,
       backend: 'auto',
       autostart: false,
       relay: null,
@@ -19,6 +20,7 @@ describe('page URL options', () => {
   it('accepts valid values', () => {
     expect(parseUrlOptions('?domain=boston-housing&backend=wasm&autostart=1')).toEqual({
       domain: 'boston-housing',
+      domainFixed: true,
       backend: 'wasm',
       autostart: true,
       relay: null,
