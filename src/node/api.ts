@@ -107,4 +107,27 @@ export interface DoinNode {
    * evaluation stays on the domain's public data, and only parameters are ever shared.
    */
   loadLocalData(csv: string, column?: string): Promise<void>;
+  /**
+   * The main chain from genesis to head (and with `includeIdentity` the identity seed: whoever
+   * holds the file owns the account) as an archive file's bytes, e.g. to move to another browser.
+   */
+  exportArchive(options?: { includeIdentity?: boolean }): Promise<Uint8Array>;
+  /**
+   * Validates an archive's blocks in order with the normal rules into this node's chain (it
+   * becomes the head only if heavier). The first invalid block stops the import (its height and
+   * error code are in the message); the valid blocks before it stay. The archive's identity is
+   * used only with `replaceIdentity`, and takes effect after a reload.
+   */
+  importArchive(bytes: Uint8Array, options?: { replaceIdentity?: boolean }): Promise<ArchiveImport>;
+}
+
+export interface ArchiveImport {
+  /** Archive blocks now valid in this node's chain (new or already known). */
+  imported: number;
+  /** This node's head after the import. */
+  head: { height: number; hash: string };
+  /** The archive's identity was saved to this profile (used from the next reload on). */
+  identityReplaced: boolean;
+  /** About the identity, when the archive carried one. */
+  note?: string;
 }

@@ -113,6 +113,16 @@ export function createLocalNode(options: LocalNodeOptions = {}): DoinNode {
       onSnapshot(await remote.stop());
       await training.current()?.stop();
     },
+    async exportArchive() {
+      throw new Error(
+        'exportArchive is not available in the local simulation (open a network page)',
+      );
+    },
+    async importArchive() {
+      throw new Error(
+        'importArchive is not available in the local simulation (open a network page)',
+      );
+    },
     async infer(domainId, input) {
       const trainerReady = training.current();
       if (trainerReady && trainerReady.status().domainId === domainId) {

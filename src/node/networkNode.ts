@@ -3,12 +3,18 @@
  * libp2p) plus, while contributing, the roles (src/node/roles.ts) that train, evaluate and make
  * blocks with the compute workers.
  */
+import { equalBytes } from '../core/encoding';
+import { genesisState } from '../core/genesis';
+import type { Hash } from '../core/hash';
 import { commitId } from '../core/objects';
 import type { Block, Commit, NetworkParams, Reveal, Vote } from '../core/schemas';
 import type { PeerBook } from '../net/netNode';
+import { preverifyBlocks } from '../net/preverify';
 import { type ChainStore, openChainStore } from '../storage';
 import { type ComputeClient, startComputeClient } from '../workers/computeClient';
-import type { DoinNode, NodeStatus } from './api';
+import type { ArchiveImport, DoinNode, NodeStatus } from './api';
+import { readArchive, replayArchive } from './archive';
+import { chooseDomain } from './domainChoice';
 import { createEventHub } from './events';
 import { createNetworkParticipant, type NetworkParticipant } from './networkParticipant';
 import { createRoles, type Roles } from './roles';
@@ -41,12 +47,30 @@ export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode 
   let roles: Roles | null = null;
   let contributing = false;
   let backend: string | null = null;
-  const domainId = pickDomain(options.params, options.trainDomain);
+  /**
+   * The domain this page works on: fixed by `trainDomain` (?domain=) when the network has it,
+   * else chosen at each start by expected reward per compute on the chain as it is then.
+   */
+  let domainId = chooseDomain(genesisState(options.params), options.trainDomain ?? null) ?? '';
   const hub = createEventHub();
   const mine = { verified: 0, rejected: 0 };
 
   let compute: Promise<{ optimizer: ComputeClient; evaluator: ComputeClient }> | null = null;
+  let computeDomain = '';
   const startCompute = () => {
+    if (compute && computeDomain !== domainId) {
+      // Workers are per domain: a page that moved to another domain starts fresh ones.
+      const old = compute;
+      compute = null;
+      void old.then(
+        (c) => {
+          c.optimizer.terminate();
+          c.evaluator.terminate();
+        },
+        () => {},
+      );
+    }
+    computeDomain = domainId;
     compute ??= (async () => {
       const common = { domainId, backend: options.backend ?? 'auto' };
       const optimizer = await startComputeClient({ ...common, name: 'doin-optimizer' });
@@ -61,9 +85,46 @@ export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode 
     return compute;
   };
 
+  // ---- blob pruning: what no domain's best, pending commit or recent own commit needs ------
+  /** Blobs this page committed (hash → when), kept an hour whatever the chain says. */
+  const ownBlobs = new Map<Hash, number>();
+  let lastPrune = Date.now(); // the first prune waits a minute: the pool refills after a reload
+  let pruneTimer: ReturnType<typeof setTimeout> | null = null;
+  const pruneBlobs = async (): Promise<void> => {
+    const p = participant;
+    if (!p) return;
+    lastPrune = Date.now();
+    const keep = new Set<Hash>();
+    for (const d of Object.values(p.tree.state.domains)) {
+      if (d.bestParamsHash) keep.add(d.bestParamsHash);
+    }
+    for (const entry of roles?.pool.values() ?? []) {
+      if (entry.reveal) keep.add(entry.reveal.paramsHash);
+    }
+    for (const [hash, at] of ownBlobs) {
+      if (lastPrune - at < PRUNE_KEEP_OWN_MS) keep.add(hash);
+      else ownBlobs.delete(hash);
+    }
+    await p.pruneBlobs(keep).catch((err: unknown) => {
+      console.warn(`doin: could not prune stored parameters: ${errorText(err)}`);
+    });
+  };
+  /** After head changes: at most once a minute. */
+  const schedulePrune = (): void => {
+    if (pruneTimer) return;
+    const wait = Math.max(0, lastPrune + PRUNE_EVERY_MS - Date.now());
+    pruneTimer = setTimeout(() => {
+      pruneTimer = null;
+      void pruneBlobs();
+    }, wait);
+  };
+
   let storageProblem: string | null = null;
+  let profileStore: ChainStore | null = null;
+  let identitySeed: Uint8Array | null = null;
   const ready = (async () => {
     const store = options.profile ? await openStore(options.profile) : null;
+    profileStore = store;
     let seed = options.identitySeed ?? (await store?.loadIdentity().catch(() => null)) ?? null;
     if (!seed) {
       seed = crypto.getRandomValues(new Uint8Array(32));
@@ -71,6 +132,7 @@ export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode 
         storageProblem = `your identity could not be saved: ${errorText(err)}`;
       });
     }
+    identitySeed = seed;
     return createNetworkParticipant({
       relay: options.relay,
       params: options.params,
@@ -82,6 +144,7 @@ export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode 
         if (event.type === 'head') {
           hub.emit(event);
           roles?.prune();
+          schedulePrune();
           return;
         }
         const a = event.assessment;
@@ -124,7 +187,7 @@ export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode 
     });
     roles = createRoles({
       key: p.key,
-      domainId,
+      domainId: () => domainId,
       state: () => p.tree.state,
       now: Date.now,
       publish: (topic, value) => p.publishOwn(topic, value),
@@ -142,7 +205,10 @@ export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode 
           claimedMetric: commit.claimedMetric,
         }),
       blob: (hash, optimizer) => p.blob(hash, optimizer),
-      storeBlob: (hash, params) => p.storeBlob(hash, params),
+      storeBlob: (hash, params) => {
+        ownBlobs.set(hash, Date.now());
+        p.storeBlob(hash, params);
+      },
       compute: startCompute,
       stepsPerCandidate: options.stepsPerCandidate ?? 4_000,
     });
@@ -211,6 +277,10 @@ export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode 
         throw new Error(`dutyCycle must be in (0, 1], got ${dutyCycle}`);
       }
       await ready;
+      const p = requireParticipant();
+      if (!roles?.isRunning()) {
+        domainId = chooseDomain(p.tree.state, options.trainDomain ?? null) ?? domainId;
+      }
       contributing = true;
       if (dutyCycle !== undefined) {
         const clients = await startCompute();
@@ -228,6 +298,59 @@ export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode 
     async loadLocalData(csv, column) {
       if (contributing) throw new Error('stop contributing before changing the training data');
       await (await startCompute()).optimizer.loadLocalData(csv, column);
+    },
+    async exportArchive(exportOptions = {}) {
+      await ready;
+      return requireParticipant().exportArchive(exportOptions.includeIdentity === true);
+    },
+    async importArchive(bytes, importOptions = {}): Promise<ArchiveImport> {
+      await ready;
+      const p = requireParticipant();
+      const networkId = p.tree.state.networkId;
+      const archive = readArchive(bytes, networkId);
+      const seed = archive.identitySeed;
+      const replace = seed !== undefined && importOptions.replaceIdentity === true;
+      if (replace && !profileStore) {
+        throw new Error(
+          'this page keeps no profile storage, so the identity cannot be replaced; nothing was imported',
+        );
+      }
+      const headBefore = p.tree.head.hash;
+      // Signatures checked natively first (same verdicts, less CPU), then the rules, in order.
+      await preverifyBlocks(archive.blocks, networkId);
+      let replay: ReturnType<typeof replayArchive>;
+      try {
+        replay = replayArchive(archive, { networkId, add: (block) => p.addBlock(block) });
+      } finally {
+        void pruneBlobs();
+      }
+      // A heavier head: tell the peers (they sync the chain behind it from us).
+      if (p.tree.head.hash !== headBefore) {
+        const head = p.tree.blockAtHeight(p.tree.head.height);
+        if (head) void p.publishOwn('block', head).catch(() => {});
+      }
+      let identityReplaced = false;
+      let note: string | undefined;
+      if (seed && replace && identitySeed && equalBytes(seed, identitySeed)) {
+        note = "the archive's identity is already this page's";
+      } else if (seed && replace && profileStore) {
+        await profileStore.saveIdentity(seed, { replace: true });
+        identityReplaced = true;
+        note =
+          "the archive's identity is saved to this profile and takes effect after a reload " +
+          '(the running page keeps its current identity until then)';
+      } else if (seed) {
+        note =
+          'the archive carries an identity, which was not used: pass { replaceIdentity: true } ' +
+          "to replace this profile's identity with it";
+      }
+      const head = p.tree.head;
+      return {
+        imported: replay.imported,
+        head: { height: head.height, hash: head.hash },
+        identityReplaced,
+        ...(note ? { note } : {}),
+      };
     },
     async infer(inferDomain, input) {
       const p = requireParticipant();
@@ -258,13 +381,9 @@ async function openStore(profile: string): Promise<ChainStore | null> {
   }
 }
 
+const PRUNE_EVERY_MS = 60_000;
+const PRUNE_KEEP_OWN_MS = 60 * 60_000;
+
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-/** The requested domain if the network has it, else the network's first domain. */
-function pickDomain(params: NetworkParams, requested: string | undefined): string {
-  const ids = params.domains.map((d) => d.id);
-  if (requested && ids.includes(requested)) return requested;
-  return ids[0] ?? requested ?? 'quadratic-16';
 }

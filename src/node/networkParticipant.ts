@@ -30,7 +30,7 @@ import {
 import { createNetNode, type NetNode, type PeerBook } from '../net/netNode';
 import { preverifyBlocks } from '../net/preverify';
 import { chainSourceFromTree, createSyncServer, SYNC_PROTOCOL, syncFromPeer } from '../net/sync';
-import { type ChainStore, NetworkMismatchError } from '../storage';
+import { type ChainStore, encodeArchive, NetworkMismatchError } from '../storage';
 import { createChainPersistence, restoreTree } from './persistence';
 
 export interface NetworkParticipantOptions {
@@ -267,10 +267,51 @@ export async function createNetworkParticipant(options: NetworkParticipantOption
     return null;
   }
 
+  /** The main chain as an archive (storage/archive.ts), optionally with the identity seed. */
+  async function exportArchive(includeIdentity: boolean): Promise<Uint8Array> {
+    if (store) {
+      await persistence?.flush();
+      const stored = await store.headInfo();
+      // The store's own export reads one consistent head; use it when it is the tree's head.
+      if (stored && stored.hash === tree.head.hash) return store.exportArchive({ includeIdentity });
+    }
+    // From memory: a restored tree lacks the blocks below its base, which the store holds.
+    let known = 1;
+    while (known <= tree.head.height && !tree.blockAtHeight(known)) known++;
+    const blocks: Block[] = [];
+    while (blocks.length < known - 1) {
+      const chunk = store ? await store.mainChainBlocks(blocks.length + 1, known - 1) : [];
+      if (chunk.length === 0) throw new Error('the blocks below the restored snapshot are missing');
+      blocks.push(...chunk.slice(0, known - 1 - blocks.length));
+    }
+    for (let h = known; h <= tree.head.height; h++) {
+      const block = tree.blockAtHeight(h);
+      if (!block) throw new Error(`main-chain block ${h} is missing`);
+      blocks.push(block);
+    }
+    const networkId = tree.state.networkId;
+    return encodeArchive(
+      includeIdentity
+        ? { networkId, blocks, identitySeed: options.identitySeed }
+        : { networkId, blocks },
+    );
+  }
+
   return {
     net,
     key,
     tree,
+    /** The store the chain persists in (null: memory only). */
+    store: (): ChainStore | null => store,
+    exportArchive,
+    /**
+     * Deletes stored and cached blobs whose hash is not in `keep` (the caller keeps every
+     * domain's best and what is still pending); returns how many stored ones were deleted.
+     */
+    async pruneBlobs(keep: ReadonlySet<Hash>): Promise<number> {
+      for (const hash of blobs.keys()) if (!keep.has(hash)) blobs.delete(hash);
+      return store ? store.pruneBlobs(keep) : 0;
+    },
     publishOwn,
     blob,
     /** Resolves once the chain as it is now is saved; the last save error, if any. */

@@ -89,6 +89,8 @@ export function createPageNode(url: UrlOptions): PageNode {
   let inner: DoinNode | null = null;
   let network: NetworkDoinNode | null = null;
   const common = { trainDomain: url.domain, backend: url.backend, warnings: url.errors };
+  // On a network an unfixed domain is chosen by expected reward (the local trainer keeps its default).
+  const networkDomain = url.domainFixed ? { trainDomain: url.domain } : {};
   const ready = (async () => {
     const serving = url.relay
       ? { relay: url.relay, params: await servingParams() }
@@ -97,7 +99,9 @@ export function createPageNode(url: UrlOptions): PageNode {
       // libp2p is ~160 KB gzipped: loaded only on a network page, after first paint.
       const { createNetworkNode } = await import('./networkNode');
       network = createNetworkNode({
-        ...common,
+        backend: url.backend,
+        warnings: url.errors,
+        ...networkDomain,
         relay: serving.relay,
         params: serving.params,
         iceServers: url.iceServers,
@@ -138,6 +142,14 @@ export function createPageNode(url: UrlOptions): PageNode {
     loadLocalData: async (csv, column) => {
       await ready;
       return requireInner().loadLocalData(csv, column);
+    },
+    exportArchive: async (options) => {
+      await ready;
+      return requireInner().exportArchive(options);
+    },
+    importArchive: async (bytes, options) => {
+      await ready;
+      return requireInner().importArchive(bytes, options);
     },
   };
 }

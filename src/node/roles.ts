@@ -36,7 +36,8 @@ export interface RoleCounters {
 
 export interface RolesDeps {
   readonly key: KeyPair;
-  readonly domainId: string;
+  /** The domain to train now (the node may move to another between candidates). */
+  domainId(): string;
   state(): ChainState;
   now(): number;
   /** Validates locally (so our own objects are known to our validators) and gossips. */
@@ -123,6 +124,8 @@ export function createRoles(deps: RolesDeps) {
     const entry = pool.get(id);
     if (!entry?.reveal) return;
     const { commit, reveal } = entry;
+    // The workers compute one domain; commits of other domains are for pages working on those.
+    if (commit.domainId !== deps.domainId()) return;
     const state = deps.state();
     const base = state.recentBlocks.find((b) => b.hash === commit.baseHash);
     if (!base) return;
@@ -154,8 +157,9 @@ export function createRoles(deps: RolesDeps) {
   // ---- optimizer ------------------------------------------------------------------------------
   async function optimizeOnce(): Promise<void> {
     const state = deps.state();
-    const domain = state.params.domains.find((d) => d.id === deps.domainId);
-    if (!domain) throw new Error(`this network has no domain ${deps.domainId}`);
+    const wanted = deps.domainId();
+    const domain = state.params.domains.find((d) => d.id === wanted);
+    if (!domain) throw new Error(`this network has no domain ${wanted}`);
     const { optimizer } = await deps.compute();
     const bestHash = state.domains[domain.id]?.bestParamsHash ?? null;
     const bestMetric = state.domains[domain.id]?.bestMetric ?? domain.initialBest;

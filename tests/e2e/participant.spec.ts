@@ -8,8 +8,10 @@ import { join } from 'node:path';
 import { type Browser, expect, type Page, test } from '@playwright/test';
 import { startRelay } from '../../relay/relay.js';
 import chromium from '../../scripts/chromium.json' with { type: 'json' };
+import { blockHash } from '../../src/core/objects';
 import { createNetworkParams } from '../../src/core/params';
 import { quadraticDescriptor } from '../../src/domains/quadratic';
+import { parseArchive } from '../../src/storage/archive';
 
 type Relay = Awaited<ReturnType<typeof startRelay>>;
 let relay: Relay | null = null;
@@ -133,4 +135,28 @@ test('pages optimize, verify each other and agree on a chain with rewards', asyn
   const liarStatus = await status(liar);
   expect(liarStatus.balance).toBe(0);
   expect(liarStatus.head.height).toBeGreaterThanOrEqual(3);
+
+  // Moving to another browser: page a exports its chain, a fresh Chromium imports it.
+  const a = pages[0] as Page;
+  const headBefore = (await status(a)).head;
+  const archive = await a.evaluate(async () =>
+    Array.from(await window.doin.exportArchive({ includeIdentity: false })),
+  );
+  const headAfter = (await status(a)).head;
+  const fresh = await openPage('importer', false);
+  const result = await fresh.evaluate(
+    (bytes) => window.doin.importArchive(Uint8Array.from(bytes)),
+    archive,
+  );
+  expect(result.identityReplaced).toBe(false);
+  const exported = parseArchive(Uint8Array.from(archive)).blocks;
+  expect(exported.length).toBeGreaterThanOrEqual(headBefore.height);
+  expect(exported.length).toBeLessThanOrEqual(headAfter.height);
+  expect(result.imported).toBe(exported.length);
+  // The importer's head is a's head at export time or later (it may have synced on since).
+  const exportedHead = exported.at(-1);
+  expect(result.head.height).toBeGreaterThanOrEqual(exported.length);
+  if (exportedHead && result.head.height === exported.length) {
+    expect(result.head.hash).toBe(blockHash(exportedHead.header));
+  }
 });
