@@ -85,6 +85,22 @@ export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode 
     return compute;
   };
 
+  /** One inference worker per domain, made on first use (queries never wait for training). */
+  const inference = new Map<string, Promise<ComputeClient>>();
+  const inferenceClient = (id: string): Promise<ComputeClient> => {
+    let client = inference.get(id);
+    if (!client) {
+      client = startComputeClient({
+        domainId: id,
+        backend: options.backend ?? 'auto',
+        name: `doin-inference-${id}`,
+      });
+      client.catch(() => inference.delete(id)); // the next query tries again
+      inference.set(id, client);
+    }
+    return client;
+  };
+
   // ---- blob pruning: what no domain's best, pending commit or recent own commit needs ------
   /** Blobs this page committed (hash → when), kept an hour whatever the chain says. */
   const ownBlobs = new Map<Hash, number>();
@@ -353,16 +369,18 @@ export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode 
       };
     },
     async infer(inferDomain, input) {
+      await ready;
       const p = requireParticipant();
+      if (!p.tree.state.params.domains.some((d) => d.id === inferDomain)) {
+        throw new Error(`this network has no domain ${inferDomain}`);
+      }
       const best = p.tree.state.domains[inferDomain]?.bestParamsHash;
       if (!best) throw new Error(`${inferDomain} has no verified model on this chain yet`);
       const params = await p.blob(best, '');
       if (!params)
         throw new Error(`the parameters of ${inferDomain}'s best model are not reachable`);
-      if (inferDomain !== domainId) throw new Error(`this page computes ${domainId} only`);
-      const result = await (await startCompute()).evaluator.infer(params.slice(), input, {
-        paramsHash: best,
-      });
+      const client = await inferenceClient(inferDomain);
+      const result = await client.infer(params.slice(), input, { paramsHash: best });
       return result.output;
     },
   };

@@ -97,6 +97,12 @@ test('pages optimize, verify each other and agree on a chain with rewards', asyn
   );
   expect(new Set(ids).size).toBe(3);
 
+  // window.doin.infer answers from the chain's best parameters, in a worker.
+  const answer = await pages[2]?.evaluate(() =>
+    window.doin.infer('quadratic-16', new Array(16).fill(0)),
+  );
+  expect(typeof answer).toBe('number');
+
   // Blocks hold optimae verified by quorums of *other* peers.
   const blocks = (await pages[0]?.evaluate(() => window.doinDebug?.blocks() ?? [])) ?? [];
   expect(blocks.length).toBeGreaterThanOrEqual(3);
