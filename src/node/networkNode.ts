@@ -3,11 +3,24 @@
  * libp2p) plus, while contributing, the roles (src/node/roles.ts) that train, evaluate and make
  * blocks with the compute workers.
  */
+
+import * as v from 'valibot';
 import { equalBytes } from '../core/encoding';
 import { genesisState } from '../core/genesis';
 import type { Hash } from '../core/hash';
 import { commitId } from '../core/objects';
-import type { Block, Commit, NetworkParams, Reveal, Vote } from '../core/schemas';
+import {
+  type Block,
+  type Commit,
+  CommitSchema,
+  LIMITS,
+  type NetworkParams,
+  parse,
+  type Reveal,
+  RevealSchema,
+  type Vote,
+  VoteSchema,
+} from '../core/schemas';
 import type { PeerBook } from '../net/netNode';
 import { preverifyBlocks } from '../net/preverify';
 import { type ChainStore, openChainStore } from '../storage';
@@ -17,7 +30,7 @@ import { readArchive, replayArchive } from './archive';
 import { chooseDomain } from './domainChoice';
 import { createEventHub } from './events';
 import { createNetworkParticipant, type NetworkParticipant } from './networkParticipant';
-import { createRoles, type Roles } from './roles';
+import { createRoles, type PoolEntry, type Roles } from './roles';
 
 export interface NetworkNodeOptions {
   readonly relay: string;
@@ -189,7 +202,7 @@ export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode 
       void store?.close();
       throw err;
     });
-  })().then((p) => {
+  })().then(async (p) => {
     participant = p;
     p.net.on('peer:connect', (evt) => {
       if (evt.detail.peerId !== p.net.relayPeerId && evt.detail.transport === 'webrtc') {
@@ -201,7 +214,20 @@ export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode 
         hub.emit({ type: 'peer', peerId: evt.detail.peerId, joined: false });
       }
     });
+    // The pool of optimae not yet on chain survives a reload (they are re-checked like any other).
+    const savePool = (id: Hash, entry: PoolEntry | null) => {
+      if (!profileStore) return;
+      const write = entry
+        ? profileStore.putPending('optimae', id, {
+            commit: entry.commit,
+            reveal: entry.reveal,
+            votes: [...entry.votes.values()],
+          })
+        : profileStore.deletePending([id]);
+      void write.catch(() => {}); // best effort: peers re-gossip what matters
+    };
     roles = createRoles({
+      onPoolChange: savePool,
       key: p.key,
       domainId: () => domainId,
       state: () => p.tree.state,
@@ -228,6 +254,19 @@ export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode 
       compute: startCompute,
       stepsPerCandidate: options.stepsPerCandidate ?? 4_000,
     });
+    const saved = (await profileStore?.listPending('optimae').catch(() => [])) ?? [];
+    for (const item of saved) {
+      const entry = parse(SavedOptimaeSchema, item.value);
+      if (!entry.ok) {
+        savePool(item.id, null); // damaged or from an older format: drop it
+        continue;
+      }
+      const id = commitId(entry.value.commit);
+      roles.addCommit(entry.value.commit, id);
+      if (entry.value.reveal) roles.addReveal(entry.value.reveal);
+      for (const vote of entry.value.votes) roles.addVote(vote);
+    }
+    roles.prune();
   });
   const requireParticipant = (): NetworkParticipant => {
     if (!participant) throw new Error('doin is not ready yet: await window.doin.ready first');
@@ -401,6 +440,13 @@ async function openStore(profile: string): Promise<ChainStore | null> {
 
 const PRUNE_EVERY_MS = 60_000;
 const PRUNE_KEEP_OWN_MS = 60 * 60_000;
+
+/** A saved pool entry, validated on load like any input from storage. */
+const SavedOptimaeSchema = v.strictObject({
+  commit: CommitSchema,
+  reveal: v.nullable(RevealSchema),
+  votes: v.pipe(v.array(VoteSchema), v.maxLength(LIMITS.maxVotesPerOptimae)),
+});
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

@@ -54,6 +54,8 @@ export interface RolesDeps {
   readonly stepsPerCandidate: number;
   /** Told when one of our commits went out. */
   onCommitted?(commit: Commit, id: Hash): void;
+  /** Told when a pool entry changed (null: it left the pool), e.g. to persist the pool. */
+  onPoolChange?(id: Hash, entry: PoolEntry | null): void;
 }
 
 export function createRoles(deps: RolesDeps) {
@@ -79,19 +81,26 @@ export function createRoles(deps: RolesDeps) {
 
   // ---- pool: what arrived (or we made) and is not on chain yet ----------------------------
   function addCommit(commit: Commit, id: Hash): void {
-    if (!pool.has(id)) pool.set(id, { commit, seenAt: deps.now(), reveal: null, votes: new Map() });
+    if (pool.has(id)) return;
+    const entry: PoolEntry = { commit, seenAt: deps.now(), reveal: null, votes: new Map() };
+    pool.set(id, entry);
+    deps.onPoolChange?.(id, entry);
   }
   function addReveal(reveal: Reveal): void {
     const entry = pool.get(reveal.commitId);
     if (!entry || entry.reveal) return;
     entry.reveal = reveal;
+    deps.onPoolChange?.(reveal.commitId, entry);
     if (running && !cheat && entry.commit.optimizer !== deps.key.publicKey) {
       evaluationQueue.push(reveal.commitId);
       void evaluateQueued();
     }
   }
   function addVote(vote: Vote): void {
-    pool.get(vote.commitId)?.votes.set(vote.evaluator, vote);
+    const entry = pool.get(vote.commitId);
+    if (!entry || entry.votes.has(vote.evaluator)) return;
+    entry.votes.set(vote.evaluator, vote);
+    deps.onPoolChange?.(vote.commitId, entry);
     scheduleBlock();
   }
   /** Drops what the chain now holds or what can no longer be included. */
@@ -99,8 +108,10 @@ export function createRoles(deps: RolesDeps) {
     const state = deps.state();
     const bases = new Set(state.recentBlocks.map((b) => b.hash));
     for (const [id, entry] of pool) {
-      if (state.recentCommits[id] !== undefined || !bases.has(entry.commit.baseHash))
+      if (state.recentCommits[id] !== undefined || !bases.has(entry.commit.baseHash)) {
         pool.delete(id);
+        deps.onPoolChange?.(id, null);
+      }
     }
   }
 
