@@ -61,9 +61,13 @@ export const evaluationSeed = (commitId: Hash, evaluator: AccountId, baseHash: H
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  const m =
+    sorted.length % 2 === 1
+      ? (sorted[mid] as number)
+      : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  // The sort cannot tell -0 from 0, so either could come out depending on input order: + 0
+  // turns -0 into 0 and the median no longer depends on the order votes arrived in.
+  return m + 0;
 }
 
 /** Relative closeness, with an absolute floor so metrics near zero still compare sanely. */

@@ -186,7 +186,7 @@ describe('median', () => {
       fc.property(
         fc.array(fc.double({ min: -1e9, max: 1e9, noNaN: true }), { minLength: 1, maxLength: 15 }),
         (values) => {
-          expect(median(values)).toBe(referenceMedian(values));
+          expect(median(values)).toBe(referenceMedian(values) + 0); // -0 is reported as 0
           expect(median([...values].reverse())).toBe(median(values));
         },
       ),
@@ -195,6 +195,8 @@ describe('median', () => {
     expect(median([3, 1, 2])).toBe(2);
     expect(median([4, 1, 3, 2])).toBe(2.5);
     expect(median([-5])).toBe(-5);
+    expect(Object.is(median([0, -0]), 0)).toBe(true);
+    expect(Object.is(median([-0, 0]), 0)).toBe(true);
     // Numeric, not lexicographic, order.
     expect(median([10, 9, 100])).toBe(10);
   });
