@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, expect, type Page, test } from '@playwright/test';
 import { startRelay } from '../../relay/relay.js';
-import chromium from '../../scripts/chromium.json' with { type: 'json' };
 import { buildDevChain, devKeys } from '../../src/core/devChain';
 import { encodeCanonical } from '../../src/core/encoding';
 import type { Block } from '../../src/core/schemas';
 import { LOCAL_TESTNET } from '../../src/node/networks';
+import { openAppPage } from '../support/browsers';
 
 type Relay = Awaited<ReturnType<typeof startRelay>>;
 
@@ -38,24 +38,9 @@ test('browsers meet through the relay, talk directly, validate gossip, survive t
   relay = await startRelay({ port: 0, httpPort: 0, keyPath });
   const { wsPort, httpPort, appUrl } = relay;
 
-  async function openPage(name: string): Promise<Page> {
-    const browser = await playwright.chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? chromium.executablePath,
-      args: chromium.args,
-    });
-    browsers.push(browser);
-    const page = await browser.newPage();
-    page.on('pageerror', (err) => console.log(`[${name} page error] ${err.message}`));
-    if (process.env.NET_DEBUG) {
-      await page.addInitScript((d) => localStorage.setItem('debug', d), process.env.NET_DEBUG);
-      page.on('console', (msg) => console.log(`[${name}] ${msg.text()}`));
-    }
-    // The URL `npm start` prints: the page finds the relay that served it through /status.
-    await page.goto(`${appUrl}?debug=1&profile=${name}`);
-    await page.waitForFunction(() => typeof window.doin === 'object');
-    await page.evaluate(() => window.doin.ready);
-    return page;
-  }
+  // The URL `npm start` prints: the page finds the relay that served it through /status.
+  const openPage = (name: string) =>
+    openAppPage(playwright.chromium, browsers, `${appUrl}?debug=1&profile=${name}`, name);
   const status = (page: Page) => page.evaluate(() => window.doin.status());
   const directPeers = async (page: Page) =>
     (await status(page)).connections.filter((c) => c.transport === 'webrtc').map((c) => c.peerId);

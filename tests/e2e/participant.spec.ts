@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, expect, type Page, test } from '@playwright/test';
 import { startRelay } from '../../relay/relay.js';
-import chromium from '../../scripts/chromium.json' with { type: 'json' };
 import { blockHash } from '../../src/core/objects';
 import { createNetworkParams } from '../../src/core/params';
 import { quadraticDescriptor } from '../../src/domains/quadratic';
 import { parseArchive } from '../../src/storage/archive';
+import { openAppPage } from '../support/browsers';
 
 type Relay = Awaited<ReturnType<typeof startRelay>>;
 let relay: Relay | null = null;
@@ -42,25 +42,16 @@ test('pages optimize, verify each other and agree on a chain with rewards', asyn
   relay = await startRelay({ port: 0, httpPort: 0, keyPath: join(dir, 'relay-key'), networkPath });
   const appUrl = relay.appUrl;
 
-  async function openPage(name: string, autostart = true): Promise<Page> {
-    const browser = await playwright.chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? chromium.executablePath,
-      args: chromium.args,
-    });
-    browsers.push(browser);
-    const page = await browser.newPage();
-    page.on('pageerror', (err) => console.log(`[${name} page error] ${err.message}`));
-    // wasm: skip measuring every backend on a 2-core box (the choice itself is tested elsewhere);
-    // 4 steps per candidate: each candidate improves the cheap domain a little, so blocks keep
-    // coming instead of one candidate solving it.
-    const start = autostart ? '&autostart=1' : '';
-    await page.goto(
-      `${appUrl}?domain=quadratic-16&backend=wasm&steps=4&debug=1&profile=${name}${start}`,
+  // wasm: skip measuring every backend on a 2-core box (the choice itself is tested elsewhere);
+  // 4 steps per candidate: each candidate improves the cheap domain a little, so blocks keep
+  // coming instead of one candidate solving it.
+  const openPage = (name: string, autostart = true) =>
+    openAppPage(
+      playwright.chromium,
+      browsers,
+      `${appUrl}?domain=quadratic-16&backend=wasm&steps=4&debug=1&profile=${name}${autostart ? '&autostart=1' : ''}`,
+      name,
     );
-    await page.waitForFunction(() => typeof window.doin === 'object');
-    await page.evaluate(() => window.doin.ready);
-    return page;
-  }
   const pages = await Promise.all(['a', 'b', 'c'].map((name) => openPage(name)));
   const status = (page: Page) => page.evaluate(() => window.doin.status());
   // A fourth page claims twice as good a metric as it measured, and does no honest work.
