@@ -4,7 +4,7 @@
  * is deterministic: keys from testKey(), hashes from fixed labels, timestamps from the caller.
  */
 
-import { thresholdAt } from '../../src/core/builder';
+import { buildBlock, thresholdAt } from '../../src/core/builder';
 import { applyBlock } from '../../src/core/chain';
 import { prepareCommit } from '../../src/core/commitReveal';
 import type { AccountId, KeyPair } from '../../src/core/crypto';
@@ -206,4 +206,39 @@ export function replay(start: ChainState, blocks: readonly Block[]): ChainState[
     states.push(result.state);
   }
   return states;
+}
+
+/** A block made on a parent, with its hash and the state after it. */
+export interface Made {
+  readonly block: Block;
+  readonly hash: Hash;
+  readonly state: ChainState;
+}
+
+/**
+ * One valid block on `parent`, `elapsedMs` after it, by `generator`, carrying one optimae by
+ * `optimizer` that brings the first domain's best down by `factor` (built and applied with the
+ * real rules; throws if either refuses).
+ */
+export function extend(
+  parent: { state: ChainState },
+  label: string,
+  optimizer: Name,
+  generator: Name,
+  elapsedMs: number,
+  factor = 0.5,
+): Made {
+  const state = parent.state;
+  const domainId = state.params.domains[0]?.id as string;
+  const optimae = craftOptimae(state, {
+    label,
+    optimizer: key(optimizer),
+    measured: (state.domains[domainId]?.bestMetric as number) * factor,
+  });
+  const timestamp = (state.recentBlocks[state.recentBlocks.length - 1]?.timestamp ?? 0) + elapsedMs;
+  const built = buildBlock({ state, generator: key(generator), timestamp, optimae: [optimae] });
+  if (!built.ok) throw new Error(`${label}: ${built.reason}`);
+  const applied = applyBlock(state, built.block);
+  if (!applied.ok) throw new Error(`${label}: ${applied.error.message}`);
+  return { block: built.block, hash: built.hash, state: applied.state };
 }

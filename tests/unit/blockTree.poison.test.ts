@@ -9,47 +9,16 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { type AddResult, BlockTree } from '../../src/core/blockTree';
-import { buildBlock } from '../../src/core/builder';
 import { applyBlock, type BlockErrorCode } from '../../src/core/chain';
 import { genesisState } from '../../src/core/genesis';
 import type { Hash } from '../../src/core/hash';
 import { blockHash, signHeader } from '../../src/core/objects';
 import type { Block, ChainState } from '../../src/core/schemas';
-import { craftOptimae, key, type Name, reseal } from '../support/blocks';
+import { extend, key, type Made, reseal } from '../support/blocks';
 import { testParams } from '../support/fixtures';
 
 // Signature checks are pure-JS Ed25519: generous limits for slow or busy machines.
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
-
-interface Made {
-  readonly block: Block;
-  readonly hash: Hash;
-  readonly state: ChainState;
-}
-
-const best = (state: ChainState): number => state.domains['quadratic-16']?.bestMetric as number;
-
-/** One block on `parent`, 10 s later, by `generator`, carrying one optimae by `optimizer`. */
-function extend(
-  parent: { state: ChainState },
-  label: string,
-  optimizer: Name,
-  generator: Name,
-  factor = 0.5,
-): Made {
-  const state = parent.state;
-  const optimae = craftOptimae(state, {
-    label,
-    optimizer: key(optimizer),
-    measured: best(state) * factor,
-  });
-  const timestamp = (state.recentBlocks[state.recentBlocks.length - 1]?.timestamp ?? 0) + 10_000;
-  const built = buildBlock({ state, generator: key(generator), timestamp, optimae: [optimae] });
-  if (!built.ok) throw new Error(`${label}: ${built.reason}`);
-  const applied = applyBlock(state, built.block);
-  if (!applied.ok) throw new Error(`${label}: ${applied.error.message}`);
-  return { block: built.block, hash: built.hash, state: applied.state };
-}
 
 function expectInvalid(result: AddResult, code: BlockErrorCode, hash: Hash | null): void {
   expect(result).toMatchObject({ status: 'invalid', hash, error: { code } });
@@ -69,9 +38,9 @@ let a2: Made;
 
 beforeAll(() => {
   genesis = genesisState(testParams());
-  p1 = extend({ state: genesis }, 'p1', 'ada', 'bob');
-  a1 = extend(p1, 'a1', 'cyd', 'dee');
-  a2 = extend(a1, 'a2', 'eve', 'cyd', 0.05);
+  p1 = extend({ state: genesis }, 'p1', 'ada', 'bob', 10_000);
+  a1 = extend(p1, 'a1', 'cyd', 'dee', 10_000);
+  a2 = extend(a1, 'a2', 'eve', 'cyd', 10_000, 0.05);
 });
 
 /** Copies of A1 under A1's hash, each with one unbound part, and the error each must get. */

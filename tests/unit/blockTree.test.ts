@@ -7,48 +7,15 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { type AddResult, BlockTree } from '../../src/core/blockTree';
-import { buildBlock } from '../../src/core/builder';
-import { applyBlock } from '../../src/core/chain';
 import { genesisBlock, genesisState } from '../../src/core/genesis';
 import type { Hash } from '../../src/core/hash';
 import { blockHash } from '../../src/core/objects';
 import type { Block, ChainState } from '../../src/core/schemas';
-import { craftOptimae, key, type Name, replay, reseal } from '../support/blocks';
+import { extend, type Made, type Name, replay, reseal } from '../support/blocks';
 import { testParams } from '../support/fixtures';
 
 // Signature checks are pure-JS Ed25519: generous limits for slow or busy machines.
 vi.setConfig({ testTimeout: 30_000, hookTimeout: 60_000 });
-
-interface Made {
-  readonly block: Block;
-  readonly hash: Hash;
-  readonly state: ChainState;
-}
-
-const best = (state: ChainState): number => state.domains['quadratic-16']?.bestMetric as number;
-
-/** One block on `parent` by `generator`, carrying one optimae by `optimizer`. */
-function extend(
-  parent: { state: ChainState },
-  label: string,
-  optimizer: Name,
-  generator: Name,
-  elapsedMs: number,
-  factor = 0.5,
-): Made {
-  const state = parent.state;
-  const optimae = craftOptimae(state, {
-    label,
-    optimizer: key(optimizer),
-    measured: best(state) * factor,
-  });
-  const timestamp = (state.recentBlocks[state.recentBlocks.length - 1]?.timestamp ?? 0) + elapsedMs;
-  const built = buildBlock({ state, generator: key(generator), timestamp, optimae: [optimae] });
-  if (!built.ok) throw new Error(`${label}: ${built.reason}`);
-  const applied = applyBlock(state, built.block);
-  if (!applied.ok) throw new Error(`${label}: ${applied.error.message}`);
-  return { block: built.block, hash: built.hash, state: applied.state };
-}
 
 function expectHead(result: AddResult): Extract<AddResult, { status: 'head' }> {
   if (result.status !== 'head') throw new Error(`expected head, got ${JSON.stringify(result)}`);
