@@ -52,7 +52,9 @@ test('pages optimize, verify each other and agree on a chain with rewards', asyn
       `${appUrl}?domain=quadratic-16&backend=wasm&steps=4&debug=1&profile=${name}${autostart ? '&autostart=1' : ''}`,
       name,
     );
-  const pages = await Promise.all(['a', 'b', 'c'].map((name) => openPage(name)));
+  // Four honest pages: once evaluators are established, quorums are drawn from them, and with
+  // one page away (the reload below) the other members must still make a 2/3 majority.
+  const pages = await Promise.all(['a', 'b', 'c', 'd'].map((name) => openPage(name)));
   const status = (page: Page) => page.evaluate(() => window.doin.status());
   // A fourth page claims twice as good a metric as it measured, and does no honest work.
   const liar = await openPage('liar', false);
@@ -86,7 +88,7 @@ test('pages optimize, verify each other and agree on a chain with rewards', asyn
   expect(statuses[0]?.domains.find((d) => d.id === 'quadratic-16')?.best).toBeLessThan(
     quadraticDescriptor.initialBest,
   );
-  expect(new Set(ids).size).toBe(3);
+  expect(new Set(ids).size).toBe(4);
 
   // window.doin.infer answers from the chain's best parameters, in a worker.
   const answer = await pages[2]?.evaluate(() =>
