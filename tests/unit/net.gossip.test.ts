@@ -9,8 +9,6 @@ import { encode as cborEncode, rfc8949EncodeOptions } from 'cborg';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { BlockTree } from '../../src/core/blockTree';
-import { buildBlock } from '../../src/core/builder';
-import { applyBlock } from '../../src/core/chain';
 import { checkReveal, prepareCommit } from '../../src/core/commitReveal';
 import { type KeyPair, keyPairFromSeed } from '../../src/core/crypto';
 import { genesisState } from '../../src/core/genesis';
@@ -26,7 +24,6 @@ import {
 import {
   type Block,
   BlockSchema,
-  type ChainState,
   type Commit,
   CommitSchema,
   LIMITS,
@@ -57,7 +54,7 @@ import {
   toTopicValidatorResult,
   voteGossipId,
 } from '../../src/net/gossip';
-import { craftOptimae, key, keyOf, type Name, reseal } from '../support/blocks';
+import { extend, key, keyOf, type Made, reseal } from '../support/blocks';
 import { GENESIS_TIME, testParams } from '../support/fixtures';
 
 // Signature checks are pure-JS Ed25519: generous limits for slow or busy machines.
@@ -73,37 +70,6 @@ const DRIFT = params.time.maxFutureDriftMs;
 const EXPIRY = params.quorum.commitExpiryBlocks;
 
 // ---- chain fixtures -------------------------------------------------------------------------
-
-interface Made {
-  readonly block: Block;
-  readonly hash: Hash;
-  readonly state: ChainState;
-}
-
-const best = (state: ChainState): number => state.domains[DOMAIN]?.bestMetric as number;
-
-/** One block on `parent` by `generator`, carrying one optimae by `optimizer` (as blockTree.test). */
-function extend(
-  parent: { state: ChainState },
-  label: string,
-  optimizer: Name,
-  generator: Name,
-  elapsedMs: number,
-  factor = 0.5,
-): Made {
-  const state = parent.state;
-  const optimae = craftFor(state, label, optimizer, factor);
-  const timestamp = (state.recentBlocks[state.recentBlocks.length - 1]?.timestamp ?? 0) + elapsedMs;
-  const built = buildBlock({ state, generator: key(generator), timestamp, optimae: [optimae] });
-  if (!built.ok) throw new Error(`${label}: ${built.reason}`);
-  const applied = applyBlock(state, built.block);
-  if (!applied.ok) throw new Error(`${label}: ${applied.error.message}`);
-  return { block: built.block, hash: built.hash, state: applied.state };
-}
-
-function craftFor(state: ChainState, label: string, optimizer: Name, factor: number) {
-  return craftOptimae(state, { label, optimizer: key(optimizer), measured: best(state) * factor });
-}
 
 let b1: Made;
 let b2: Made;
