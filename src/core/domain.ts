@@ -35,6 +35,17 @@ export interface DomainPlugin<Input = unknown, Output = unknown> {
   /** Metric of `params` on data generated from `seed`: deterministic for one seed and backend. */
   evaluate(params: Float32Array, seed: Hash): Promise<number>;
   infer(params: Float32Array, input: Input): Promise<Output>;
+  /** Ready-made inputs for people trying the model (plain data), e.g. from the domain's data. */
+  examples?(count: number): DomainExample[];
+}
+
+export interface DomainExample {
+  readonly label: string;
+  readonly input: unknown;
+  /** The true answer when the example comes from data. */
+  readonly expected?: unknown;
+  /** For time series: the stretch the input window was cut from (window first, then after). */
+  readonly series?: readonly number[];
 }
 
 export class DomainRegistry {

@@ -311,4 +311,12 @@ export const bostonHousingDomain: DomainPlugin<BostonInput, BostonOutput> & {
     const [prediction] = await mlpPredict(bostonModel, params, x, 1);
     return { medv: toMedv(prediction as number) };
   },
+
+  /** Held-out rows: what evaluators measure the model on, with the true medv. */
+  examples(count) {
+    return bostonSplit.heldOut.slice(0, count).map((index) => {
+      const { medv, ...features } = rows[index] as BostonRow;
+      return { label: `Held-out tract #${index + 1}`, input: features, expected: { medv } };
+    });
+  },
 };

@@ -248,4 +248,21 @@ export const mackeyGlassDomain: DomainPlugin<MackeyGlassInput, MackeyGlassOutput
     const [prediction] = await mlpPredict(mackeyGlassModel, params, x, 1);
     return { next: denormalize(prediction as number) };
   },
+
+  /** Stretches of fresh trajectories: the first 16 samples are the input, the rest to compare. */
+  examples(count) {
+    const rng = new SeededRandom(hashTagged('doin/mackey-glass/examples', 1));
+    return Array.from({ length: count }, (_, i) => {
+      const series = Array.from(mackeyGlassTrajectory(rng, EXAMPLE_SAMPLES));
+      return {
+        label: `Trajectory ${i + 1}`,
+        input: { window: series.slice(0, WINDOW) },
+        expected: { next: series[WINDOW] },
+        series,
+      };
+    });
+  },
 };
+
+/** Samples per playground example: the window and 48 more to draw the forecast against. */
+const EXAMPLE_SAMPLES = WINDOW + 48;

@@ -63,6 +63,15 @@ export const quadraticDomain: DomainPlugin<number[], number> = {
     return meanSquaredDistance(params);
   },
 
+  /** Random query points (the answer is their distance to the model's point). */
+  examples(count) {
+    const rng = new SeededRandom(`e0${'00'.repeat(31)}`);
+    return Array.from({ length: count }, (_, i) => ({
+      label: `Random point ${i + 1}`,
+      input: Array.from({ length: DIMENSIONS }, () => Math.round((rng.next() * 4 - 2) * 100) / 100),
+    }));
+  },
+
   /** Distance of the model to a query point: a toy "inference". */
   async infer(params: Float32Array, input: number[]): Promise<number> {
     if (input.length !== DIMENSIONS) throw new Error(`expected ${DIMENSIONS} inputs`);

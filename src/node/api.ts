@@ -37,8 +37,19 @@ export interface NodeStatus {
   network?: NetworkInfo;
   /** This page's own work on the network (network mode). */
   work?: WorkInfo;
+  /** The chain's pace (network mode): what the next block needs and when the last one came. */
+  chain?: ChainPace;
   /** The last thing that went wrong, in words, if anything. */
   error?: string;
+}
+
+export interface ChainPace {
+  /** Increment units the next block must reach. */
+  threshold: number;
+  /** The head block's timestamp (ms since 1970); genesis' at height 0. */
+  headTimestamp: number;
+  /** The network's target time between blocks. */
+  targetBlockTimeMs: number;
 }
 
 export interface NetworkInfo {
@@ -67,11 +78,27 @@ export interface WorkInfo {
   rejected: number;
   /** Optimae waiting for votes or a block. */
   pool: number;
+  /** The workers' share of time computing, in (0, 1] (the GPU-share setting). */
+  dutyCycle: number;
+  /** The backend measurements behind the choice (empty until the workers started). */
+  measurements: BackendSpeed[];
+  /** The domain was fixed by the user (?domain= or settings) rather than chosen by reward. */
+  domainFixed: boolean;
   lastError: string | null;
 }
 
+export interface BackendSpeed {
+  backend: string;
+  available: boolean;
+  /** Milliseconds per training step measured at start; null when not measured. */
+  msPerStep: number | null;
+}
+
 export interface StartOptions {
-  /** Share of the time the workers compute, in (0, 1] (the GPU-share setting). */
+  /**
+   * Share of the time the workers compute, in (0, 1] (the GPU-share setting). Calling start
+   * again while contributing just applies a new value.
+   */
   dutyCycle?: number;
 }
 
@@ -90,6 +117,8 @@ export type DoinEvent =
   | { type: 'committed'; commitId: string; domainId: string; claimedMetric: number }
   | { type: 'block-made'; height: number; hash: string }
   | { type: 'peer'; peerId: string; joined: boolean; transport?: Transport }
+  | { type: 'vote'; commitId: string; domainId: string; metric: number }
+  | { type: 'transfer'; to: string; amount: number; nonce: number }
   | { type: 'error'; message: string };
 
 export interface DoinNode {
@@ -119,6 +148,140 @@ export interface DoinNode {
    * used only with `replaceIdentity`, and takes effect after a reload.
    */
   importArchive(bytes: Uint8Array, options?: { replaceIdentity?: boolean }): Promise<ArchiveImport>;
+
+  // ---- chain explorer and models: read from this node's own copy (IndexedDB), so they work
+  // offline. A local-simulation node rejects them with an error saying so.
+
+  /** Main-chain blocks, newest first: `limit` (default 20, at most 100) below height `before`. */
+  blocks(query?: { before?: number; limit?: number }): Promise<BlockSummary[]>;
+  /** One block by hash or by main-chain height (a decimal string); null when unknown. */
+  block(id: string): Promise<BlockDetail | null>;
+  /** An account's balance, nonce, reputation and main-chain history, newest first. */
+  account(id: string): Promise<AccountView>;
+  /** Each domain's verified best metric after every block that changed it, oldest first. */
+  metricHistory(): Promise<MetricPoint[]>;
+  /** Each domain's current best model and where it came from. */
+  models(): Promise<ModelInfo[]>;
+  /** Ready-made inputs for the playground (e.g. a stretch of the series, a table row). */
+  examples(domainId: string): Promise<InferenceExample[]>;
+  /**
+   * Signs a transfer from this node's account with its next nonce and gossips it; a block maker
+   * includes it. Amounts are in base units (1 DOIN = 100,000,000).
+   */
+  transfer(
+    to: string,
+    amount: number,
+    options?: { fee?: number; memo?: string },
+  ): Promise<TransferReceipt>;
+}
+
+export interface BlockSummary {
+  height: number;
+  hash: string;
+  timestamp: number;
+  generator: string;
+  optimae: number;
+  transfers: number;
+  incrementSum: number;
+  threshold: number;
+}
+
+export interface OptimaeView {
+  commitId: string;
+  domainId: string;
+  optimizer: string;
+  paramsHash: string;
+  claimedMetric: number;
+  /** The quorum's median: what the chain believes, never the claim. */
+  verifiedMetric: number;
+  verdict: 'accepted' | 'false-claim' | 'stale';
+  votes: { evaluator: string; metric: number }[];
+}
+
+export interface TransferView {
+  from: string;
+  to: string;
+  amount: number;
+  fee: number;
+  nonce: number;
+  memo: string;
+}
+
+export interface BlockDetail extends BlockSummary {
+  prevHash: string;
+  optimaeList: OptimaeView[];
+  transferList: TransferView[];
+  /** Coinbase outputs: who was paid for this block. */
+  rewards: { to: string; amount: number }[];
+}
+
+export interface AccountView {
+  id: string;
+  balance: number;
+  nonce: number;
+  reputation: number;
+  /** Rewards received over the main chain (coinbase outputs). */
+  rewardsEarned: number;
+  history: AccountEntry[];
+}
+
+export interface AccountEntry {
+  height: number;
+  blockHash: string;
+  timestamp: number;
+  kind: 'reward' | 'sent' | 'received';
+  /** Positive in, negative out (a sent transfer's fee included). */
+  amount: number;
+  counterparty: string | null;
+}
+
+export interface MetricPoint {
+  domainId: string;
+  height: number;
+  timestamp: number;
+  metric: number;
+}
+
+export interface ModelInfo {
+  domainId: string;
+  name: string;
+  description: string;
+  metric: string;
+  direction: 'minimize' | 'maximize';
+  bestMetric: number;
+  initialMetric: number;
+  /** Null while the domain still has its initial parameters. */
+  paramsHash: string | null;
+  paramCount: number;
+  verifiedCount: number;
+  /** The optimae that made this model the best, when there is one. */
+  source: {
+    height: number;
+    blockHash: string;
+    commitId: string;
+    optimizer: string;
+    claimedMetric: number;
+    votes: { evaluator: string; metric: number }[];
+  } | null;
+  /** What the model learns from and what evaluators measure it on. */
+  data: string;
+}
+
+export interface InferenceExample {
+  label: string;
+  input: unknown;
+  /** The true answer, when the example comes from data (e.g. the next sample of the series). */
+  expected?: unknown;
+  /** For time series: the values before and after the window, to draw the forecast against. */
+  series?: number[];
+}
+
+export interface TransferReceipt {
+  from: string;
+  to: string;
+  amount: number;
+  fee: number;
+  nonce: number;
 }
 
 export interface ArchiveImport {

@@ -113,16 +113,15 @@ export function createLocalNode(options: LocalNodeOptions = {}): DoinNode {
       onSnapshot(await remote.stop());
       await training.current()?.stop();
     },
-    async exportArchive() {
-      throw new Error(
-        'exportArchive is not available in the local simulation (open a network page)',
-      );
-    },
-    async importArchive() {
-      throw new Error(
-        'importArchive is not available in the local simulation (open a network page)',
-      );
-    },
+    exportArchive: networkOnly('exportArchive'),
+    importArchive: networkOnly('importArchive'),
+    blocks: networkOnly('the chain explorer'),
+    block: networkOnly('the chain explorer'),
+    account: networkOnly('the chain explorer'),
+    metricHistory: networkOnly('the metric history'),
+    models: networkOnly('the models page'),
+    examples: networkOnly('the models page'),
+    transfer: networkOnly('transfer'),
     async infer(domainId, input) {
       const trainerReady = training.current();
       if (trainerReady && trainerReady.status().domainId === domainId) {
@@ -130,5 +129,17 @@ export function createLocalNode(options: LocalNodeOptions = {}): DoinNode {
       }
       return remote.infer(domainId, input);
     },
+  };
+}
+
+/**
+ * What the simulation does not keep (it has no stored chain, keys or models to show): a
+ * function that rejects in words, pointing the user to a network page.
+ */
+function networkOnly(what: string): () => Promise<never> {
+  return async () => {
+    throw new Error(
+      `${what} needs a network: this page runs a local simulation because no relay served it (start one with \`npm start\` and open the URL it prints)`,
+    );
   };
 }

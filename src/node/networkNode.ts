@@ -8,7 +8,7 @@ import * as v from 'valibot';
 import { equalBytes } from '../core/encoding';
 import { genesisState } from '../core/genesis';
 import type { Hash } from '../core/hash';
-import { commitId } from '../core/objects';
+import { commitId, signTransfer } from '../core/objects';
 import {
   type Block,
   type Commit,
@@ -18,6 +18,8 @@ import {
   parse,
   type Reveal,
   RevealSchema,
+  type Transfer,
+  TransferSchema,
   type Vote,
   VoteSchema,
 } from '../core/schemas';
@@ -25,12 +27,13 @@ import type { PeerBook } from '../net/netNode';
 import { preverifyBlocks } from '../net/preverify';
 import { type ChainStore, openChainStore } from '../storage';
 import { type ComputeClient, startComputeClient } from '../workers/computeClient';
-import type { ArchiveImport, DoinNode, NodeStatus } from './api';
+import type { ArchiveImport, BackendSpeed, DoinNode, NodeStatus } from './api';
 import { readArchive, replayArchive } from './archive';
 import { chooseDomain } from './domainChoice';
 import { createEventHub } from './events';
+import { chainPace, createExplorer, type Explorer } from './explorer';
 import { createNetworkParticipant, type NetworkParticipant } from './networkParticipant';
-import { createRoles, type PoolEntry, type Roles } from './roles';
+import { createRoles, mempoolId, type PoolEntry, type Roles } from './roles';
 
 export interface NetworkNodeOptions {
   readonly relay: string;
@@ -60,6 +63,9 @@ export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode 
   let roles: Roles | null = null;
   let contributing = false;
   let backend: string | null = null;
+  let measurements: BackendSpeed[] = [];
+  /** The GPU share last asked for (start({ dutyCycle })); the workers start at full share. */
+  let currentDutyCycle = 1;
   /**
    * The domain this page works on: fixed by `trainDomain` (?domain=) when the network has it,
    * else chosen at each start by expected reward per compute on the chain as it is then.
@@ -89,7 +95,18 @@ export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode 
       const optimizer = await startComputeClient({ ...common, name: 'doin-optimizer' });
       // The evaluator re-uses the optimizer's measured choice (remembered per device).
       const evaluator = await startComputeClient({ ...common, name: 'doin-evaluator' });
+      if (currentDutyCycle !== 1) {
+        await Promise.all([
+          optimizer.setDutyCycle(currentDutyCycle),
+          evaluator.setDutyCycle(currentDutyCycle),
+        ]);
+      }
       backend = optimizer.initStatus.backend;
+      measurements = optimizer.initStatus.measurements.map((m) => ({
+        backend: m.backend,
+        available: m.available,
+        msPerStep: m.msPerStep,
+      }));
       return { optimizer, evaluator };
     })();
     compute.catch(() => {
@@ -196,6 +213,7 @@ export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode 
         if (topic === 'doin/1/commit') roles.addCommit(value as Commit, commitId(value as Commit));
         else if (topic === 'doin/1/reveal') roles.addReveal(value as Reveal);
         else if (topic === 'doin/1/vote') roles.addVote(value as Vote);
+        else if (topic === 'doin/1/tx') roles.addTransfer(value as Transfer);
         else if (topic === 'doin/1/block') roles.prune();
       },
     }).catch((err: unknown) => {
@@ -253,6 +271,20 @@ export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode 
       },
       compute: startCompute,
       stepsPerCandidate: options.stepsPerCandidate ?? 4_000,
+      onVoted: (vote, voteDomain) =>
+        hub.emit({
+          type: 'vote',
+          commitId: vote.commitId,
+          domainId: voteDomain,
+          metric: vote.metric,
+        }),
+      onMempoolChange: (id, tx) => {
+        // Only our own transfers are kept across reloads: peers re-gossip nothing old.
+        if (!profileStore || (tx && tx.from !== p.key.publicKey)) return;
+        void (tx ? profileStore.putPending('tx', id, tx) : profileStore.deletePending([id])).catch(
+          () => {},
+        );
+      },
     });
     const saved = (await profileStore?.listPending('optimae').catch(() => [])) ?? [];
     for (const item of saved) {
@@ -266,8 +298,20 @@ export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode 
       if (entry.value.reveal) roles.addReveal(entry.value.reveal);
       for (const vote of entry.value.votes) roles.addVote(vote);
     }
+    for (const item of (await profileStore?.listPending('tx').catch(() => [])) ?? []) {
+      const tx = parse(TransferSchema, item.value);
+      if (tx.ok) roles.addTransfer(tx.value);
+      else void profileStore?.deletePending([item.id]).catch(() => {});
+    }
     roles.prune();
+    explorer = createExplorer({ participant: p, store: profileStore, inference: inferenceClient });
   });
+  let explorer: Explorer | null = null;
+  const requireExplorer = async (): Promise<Explorer> => {
+    await ready;
+    if (!explorer) throw new Error('doin is not ready yet: await window.doin.ready first');
+    return explorer;
+  };
   const requireParticipant = (): NetworkParticipant => {
     if (!participant) throw new Error('doin is not ready yet: await window.doin.ready first');
     return participant;
@@ -303,6 +347,7 @@ export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode 
         domains: Object.entries(state.domains).map(([id, d]) => ({ id, best: d.bestMetric })),
         contributing,
         balance: state.accounts[p.key.publicKey]?.balance ?? 0,
+        chain: chainPace(state, Date.now()),
         mode: 'network',
         simulatedPeers: 0,
         training: null,
@@ -321,6 +366,9 @@ export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode 
           verified: mine.verified,
           rejected: mine.rejected,
           pool: roles?.pool.size ?? 0,
+          dutyCycle: currentDutyCycle,
+          measurements: measurements.map((m) => ({ ...m })),
+          domainFixed: options.trainDomain !== undefined,
           lastError: counters?.lastError ?? null,
         },
         ...(error ? { error } : {}),
@@ -338,6 +386,7 @@ export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode 
       }
       contributing = true;
       if (dutyCycle !== undefined) {
+        currentDutyCycle = dutyCycle;
         const clients = await startCompute();
         await Promise.all([
           clients.optimizer.setDutyCycle(dutyCycle),
@@ -406,6 +455,45 @@ export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode 
         identityReplaced,
         ...(note ? { note } : {}),
       };
+    },
+    blocks: async (query) => (await requireExplorer()).blocks(query),
+    block: async (id) => (await requireExplorer()).block(id),
+    account: async (id) => (await requireExplorer()).account(id),
+    metricHistory: async () => (await requireExplorer()).metricHistory(),
+    models: async () => (await requireExplorer()).models(),
+    examples: async (id) => (await requireExplorer()).examples(id),
+    async transfer(to, amount, transferOptions = {}) {
+      await ready;
+      const p = requireParticipant();
+      const fee = transferOptions.fee ?? 0;
+      const memo = transferOptions.memo ?? '';
+      if (!roles) throw new Error('doin is not ready yet: await window.doin.ready first');
+      const me = p.key.publicKey;
+      const state = p.tree.state;
+      const account = state.accounts[me];
+      // Our transfers still waiting for a block spend nonces and balance too.
+      const waiting = [...roles.mempool.values()].filter((tx) => tx.from === me);
+      const nonce = Math.max(account?.nonce ?? 0, ...waiting.map((tx) => tx.nonce + 1));
+      const committed = waiting.reduce((sum, tx) => sum + tx.amount + tx.fee, 0);
+      const body = { type: 'transfer' as const, from: me, to, amount, fee, nonce, memo };
+      const checked = parse(TransferSchema, { ...body, signature: '0'.repeat(128) });
+      if (!checked.ok) throw new Error(`transfer not sent: ${checked.error}`);
+      if (to === me) throw new Error('transfer not sent: that is your own address');
+      const available = (account?.balance ?? 0) - committed;
+      if (amount + fee > available) {
+        throw new Error(
+          `transfer not sent: it needs ${amount + fee} base units, the balance has ${Math.max(0, available)} available`,
+        );
+      }
+      const tx = signTransfer(body, p.key, state.networkId);
+      // Checked by our own validator and gossiped, then kept for the blocks we make ourselves.
+      await p.publishOwn('tx', tx);
+      roles.addTransfer(tx);
+      if (!roles.mempool.has(mempoolId(tx))) {
+        throw new Error('transfer sent to peers, but this page cannot hold it (the pool is full)');
+      }
+      hub.emit({ type: 'transfer', to, amount, nonce });
+      return { from: me, to, amount, fee, nonce };
     },
     async infer(inferDomain, input) {
       await ready;

@@ -151,6 +151,34 @@ export function createPageNode(url: UrlOptions): PageNode {
       await ready;
       return requireInner().importArchive(bytes, options);
     },
+    blocks: async (query) => {
+      await ready;
+      return requireInner().blocks(query);
+    },
+    block: async (id) => {
+      await ready;
+      return requireInner().block(id);
+    },
+    account: async (id) => {
+      await ready;
+      return requireInner().account(id);
+    },
+    metricHistory: async () => {
+      await ready;
+      return requireInner().metricHistory();
+    },
+    models: async () => {
+      await ready;
+      return requireInner().models();
+    },
+    examples: async (domainId) => {
+      await ready;
+      return requireInner().examples(domainId);
+    },
+    transfer: async (to, amount, options) => {
+      await ready;
+      return requireInner().transfer(to, amount, options);
+    },
   };
 }
 

@@ -15,7 +15,7 @@ import { type Hash, hashTagged } from '../core/hash';
 import { signVote } from '../core/objects';
 import { improvement } from '../core/poo';
 import { evaluationSeed, selectQuorum, supermajority } from '../core/quorum';
-import type { Block, ChainState, Commit, Optimae, Reveal, Vote } from '../core/schemas';
+import type { Block, ChainState, Commit, Optimae, Reveal, Transfer, Vote } from '../core/schemas';
 import type { ComputeClient } from '../workers/computeClient';
 
 export interface PoolEntry {
@@ -56,7 +56,14 @@ export interface RolesDeps {
   onCommitted?(commit: Commit, id: Hash): void;
   /** Told when a pool entry changed (null: it left the pool), e.g. to persist the pool. */
   onPoolChange?(id: Hash, entry: PoolEntry | null): void;
+  /** Told when this page voted. */
+  onVoted?(vote: Vote, domainId: string): void;
+  /** Told when a transfer entered or left the mempool (null), e.g. to persist our own. */
+  onMempoolChange?(id: string, transfer: Transfer | null): void;
 }
+
+/** Mempool key: a sender's nonce is spent by exactly one transfer. */
+export const mempoolId = (tx: Pick<Transfer, 'from' | 'nonce'>): string => `${tx.from}:${tx.nonce}`;
 
 export function createRoles(deps: RolesDeps) {
   const pool = new Map<Hash, PoolEntry>();
@@ -113,6 +120,24 @@ export function createRoles(deps: RolesDeps) {
         deps.onPoolChange?.(id, null);
       }
     }
+    // A transfer whose nonce the chain has used (it, or another one from the sender) is done.
+    for (const [id, tx] of mempool) {
+      if ((state.accounts[tx.from]?.nonce ?? 0) > tx.nonce) {
+        mempool.delete(id);
+        deps.onMempoolChange?.(id, null);
+      }
+    }
+  }
+
+  // ---- mempool: signed transfers waiting for a block -------------------------------------------
+  const mempool = new Map<string, Transfer>();
+  /** Keeps a (validated, signed) transfer for the next block we make; the first per nonce wins. */
+  function addTransfer(tx: Transfer): void {
+    const id = mempoolId(tx);
+    if (mempool.has(id) || (deps.state().accounts[tx.from]?.nonce ?? 0) > tx.nonce) return;
+    if (mempool.size >= MAX_MEMPOOL) return;
+    mempool.set(id, tx);
+    deps.onMempoolChange?.(id, tx);
   }
 
   // ---- evaluator ------------------------------------------------------------------------------
@@ -162,6 +187,7 @@ export function createRoles(deps: RolesDeps) {
     );
     await deps.publish('vote', vote);
     counters.votesCast++;
+    deps.onVoted?.(vote, entry.commit.domainId);
     addVote(vote);
   }
 
@@ -251,7 +277,13 @@ export function createRoles(deps: RolesDeps) {
     }
     if (ready.length === 0) return;
     const state = deps.state();
-    const built = buildBlock({ state, generator: deps.key, timestamp: deps.now(), optimae: ready });
+    const built = buildBlock({
+      state,
+      generator: deps.key,
+      timestamp: deps.now(),
+      optimae: ready,
+      transfers: [...mempool.values()],
+    });
     if (!built.ok) return;
     if (!deps.importOwnBlock(built.block)) return;
     counters.blocksMade++;
@@ -266,7 +298,9 @@ export function createRoles(deps: RolesDeps) {
 
   return {
     pool,
+    mempool,
     counters,
+    addTransfer,
     addCommit,
     addReveal,
     addVote,
@@ -312,6 +346,8 @@ export type Roles = ReturnType<typeof createRoles>;
 
 const REVEAL_DELAY_MS = 500;
 const BLOCK_TICK_MS = 2_000;
+/** Transfers kept at most (the gossip validator already limits each sender's rate). */
+const MAX_MEMPOOL = 4_096;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

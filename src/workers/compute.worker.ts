@@ -33,6 +33,7 @@ const api: ComputeApi = {
   },
   evaluate: (args) => engine.evaluate(args),
   infer: (args) => engine.infer(args),
+  examples: (count) => engine.examples(count),
   cancel: () => engine.cancel(),
   setDutyCycle: (dutyCycle) => engine.setDutyCycle(dutyCycle),
 };

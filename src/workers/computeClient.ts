@@ -15,6 +15,8 @@ import {
   DeviceInfoSchema,
   type EvaluateResult,
   EvaluateResultSchema,
+  type Examples,
+  ExamplesSchema,
   type InferResult,
   InferResultSchema,
   type InitialParams,
@@ -76,6 +78,8 @@ export interface ComputeClient {
   ): Promise<OptimizeJobResult>;
   evaluate(params: Float32Array, seed: string, options?: OptimizeOptions): Promise<EvaluateResult>;
   infer(params: Float32Array, input: unknown, options?: OptimizeOptions): Promise<InferResult>;
+  /** Ready-made playground inputs from the domain (validated). */
+  examples(count: number): Promise<Examples>;
   /** Aborts the running optimize job (it rejects with an AbortError); false if none ran. */
   cancel(): Promise<boolean>;
   setDutyCycle(dutyCycle: number): Promise<number>;
@@ -260,6 +264,9 @@ export async function connectCompute(
         throw new Error('the infer result is for other parameters or another domain');
       }
       return result;
+    },
+    async examples(count) {
+      return checked<Examples>(ExamplesSchema, await api.examples(count), 'examples');
     },
     async cancel() {
       const result: unknown = await api.cancel();

@@ -32,6 +32,8 @@ import {
   type DeviceInfo,
   EvaluateArgsSchema,
   type EvaluateResult,
+  type Examples,
+  ExamplesSchema,
   InferArgsSchema,
   type InferResult,
   type InitialParams,
@@ -440,6 +442,21 @@ export function createComputeEngine(env: ComputeEnvironment = {}): ComputeEngine
       } finally {
         finish();
       }
+    },
+
+    async examples(count): Promise<Examples> {
+      const { domain } = requireLoaded();
+      if (!Number.isSafeInteger(count) || count < 1 || count > 16) {
+        throw invalid('examples count', 'a whole number from 1 to 16');
+      }
+      const made = (domain.examples?.(count) ?? []).map((e) => ({
+        ...e,
+        ...(e.series ? { series: [...e.series] } : {}),
+      }));
+      const checked = parse(ExamplesSchema, made);
+      if (!checked.ok)
+        throw new Error(`${domain.descriptor.id} made invalid examples: ${checked.error}`);
+      return checked.value;
     },
 
     async cancel() {

@@ -206,6 +206,19 @@ export const InferResultSchema = v.strictObject({
 });
 export type InferResult = v.InferOutput<typeof InferResultSchema>;
 
+export const ExamplesSchema = v.pipe(
+  v.array(
+    v.strictObject({
+      label: v.pipe(v.string(), v.maxLength(200)),
+      input: v.unknown(),
+      expected: v.optional(v.unknown()),
+      series: v.optional(v.pipe(v.array(v.pipe(v.number(), v.finite())), v.maxLength(1_024))),
+    }),
+  ),
+  v.maxLength(16),
+);
+export type Examples = v.InferOutput<typeof ExamplesSchema>;
+
 export const InitialParamsSchema = v.strictObject({
   domainId: DomainIdSchema,
   params: ParamsSchema,
@@ -296,6 +309,8 @@ export interface ComputeApi {
   ): Promise<OptimizeJobResult>;
   evaluate(args: EvaluateArgs): Promise<EvaluateResult>;
   infer(args: InferArgs): Promise<InferResult>;
+  /** Up to `count` (≤ 16) ready-made inputs for the playground; empty if the domain has none. */
+  examples(count: number): Promise<Examples>;
   /** Aborts the running optimize job; resolves once it has stopped (false if none was running). */
   cancel(): Promise<boolean>;
   /** Share of the time the worker computes, in (0, 1]; applies to the running job at once. */
