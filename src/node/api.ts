@@ -20,6 +20,8 @@ export interface DomainInfo {
 
 export interface NodeStatus {
   peerId: string;
+  /** This node's account on the chain: its public key in hex (network mode). */
+  accountId?: string;
   peers: number;
   connections: ConnectionInfo[];
   head: { height: number; hash: string };
@@ -156,7 +158,7 @@ export interface DoinNode {
   blocks(query?: { before?: number; limit?: number }): Promise<BlockSummary[]>;
   /** One block by hash or by main-chain height (a decimal string); null when unknown. */
   block(id: string): Promise<BlockDetail | null>;
-  /** An account's balance, nonce, reputation and main-chain history, newest first. */
+  /** An account (by peer id or hex public key): balance, nonce, reputation, history newest first. */
   account(id: string): Promise<AccountView>;
   /** Each domain's verified best metric after every block that changed it, oldest first. */
   metricHistory(): Promise<MetricPoint[]>;
@@ -166,7 +168,7 @@ export interface DoinNode {
   examples(domainId: string): Promise<InferenceExample[]>;
   /**
    * Signs a transfer from this node's account with its next nonce and gossips it; a block maker
-   * includes it. Amounts are in base units (1 DOIN = 100,000,000).
+   * includes it. `to` is a peer id or a hex public key. Amounts are in base units (1 DOIN = 100,000,000).
    */
   transfer(
     to: string,
@@ -216,7 +218,10 @@ export interface BlockDetail extends BlockSummary {
 }
 
 export interface AccountView {
+  /** The hex Ed25519 public key the chain records. */
   id: string;
+  /** The same key as a libp2p peer id (the address people share). */
+  peerId: string;
   balance: number;
   nonce: number;
   reputation: number;

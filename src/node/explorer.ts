@@ -6,6 +6,7 @@
 
 import { AccountIdSchema, type Block, type ChainState, HashSchema, parse } from '../core/schemas';
 import { requiredThreshold } from '../core/threshold';
+import { accountOfPeerId, peerIdOfAccount } from '../net/ids';
 import type { ChainStore } from '../storage';
 import type { ComputeClient } from '../workers/computeClient';
 import type {
@@ -98,15 +99,19 @@ export function createExplorer(deps: ExplorerDeps) {
       return height === undefined ? null : detailAt(height);
     },
 
-    async account(id: string): Promise<AccountView> {
-      if (!parse(AccountIdSchema, id).ok) {
-        throw new Error('account: not an account id (a 64-hex-digit Ed25519 public key)');
+    async account(input: string): Promise<AccountView> {
+      const id = accountId(input);
+      if (!id) {
+        throw new Error(
+          'account: not an address (a peer id like 12D3Koo… or a 64-hex-digit public key)',
+        );
       }
       await index.update();
       const state = p.tree.state.accounts[id];
       const history = index.history(id);
       return {
         id,
+        peerId: peerIdOfAccount(id) ?? '',
         balance: state?.balance ?? 0,
         nonce: state?.nonce ?? 0,
         reputation: state?.reputation ?? 0,
@@ -174,6 +179,13 @@ export function createExplorer(deps: ExplorerDeps) {
       return (await client.examples(EXAMPLES)).map((e) => ({ ...e }));
     },
   };
+}
+
+/** The account behind an address: a hex public key or the peer id of one; null if neither. */
+export function accountId(address: string): string | null {
+  if (typeof address !== 'string') return null;
+  if (parse(AccountIdSchema, address).ok) return address;
+  return address.length <= 128 ? accountOfPeerId(address) : null;
 }
 
 /** What the next block needs now and when the last one came. */

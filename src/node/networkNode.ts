@@ -31,7 +31,7 @@ import type { ArchiveImport, BackendSpeed, DoinNode, NodeStatus } from './api';
 import { readArchive, replayArchive } from './archive';
 import { chooseDomain } from './domainChoice';
 import { createEventHub } from './events';
-import { chainPace, createExplorer, type Explorer } from './explorer';
+import { accountId, chainPace, createExplorer, type Explorer } from './explorer';
 import { createNetworkParticipant, type NetworkParticipant } from './networkParticipant';
 import { createRoles, mempoolId, type PoolEntry, type Roles } from './roles';
 
@@ -340,6 +340,7 @@ export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode 
         (options.warnings?.length ? options.warnings.join('; ') : null);
       return {
         peerId: snap.peerId,
+        accountId: p.key.publicKey,
         peers: snap.peers.length,
         connections: snap.connections.map((c) => ({ ...c })),
         head: { ...snap.head },
@@ -462,8 +463,14 @@ export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode 
     metricHistory: async () => (await requireExplorer()).metricHistory(),
     models: async () => (await requireExplorer()).models(),
     examples: async (id) => (await requireExplorer()).examples(id),
-    async transfer(to, amount, transferOptions = {}) {
+    async transfer(address, amount, transferOptions = {}) {
       await ready;
+      const to = accountId(address);
+      if (!to) {
+        throw new Error(
+          'transfer not sent: the address is not a peer id (12D3Koo…) or a 64-hex-digit public key',
+        );
+      }
       const p = requireParticipant();
       const fee = transferOptions.fee ?? 0;
       const memo = transferOptions.memo ?? '';

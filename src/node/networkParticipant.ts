@@ -8,8 +8,7 @@
  * Not here yet (issue 6): IndexedDB persistence, a persistent identity, and making blocks.
  */
 
-import { privateKeyFromRaw, publicKeyFromRaw } from '@libp2p/crypto/keys';
-import { peerIdFromPublicKey } from '@libp2p/peer-id';
+import { privateKeyFromRaw } from '@libp2p/crypto/keys';
 import { type AddResult, BlockTree } from '../core/blockTree';
 import { keyPairFromSeed } from '../core/crypto';
 import { concatBytes, hexToBytes } from '../core/encoding';
@@ -27,6 +26,7 @@ import {
   GossipValidator,
   MAX_GOSSIP_BYTES,
 } from '../net/gossip';
+import { peerIdOfAccount } from '../net/ids';
 import { createNetNode, type NetNode, type PeerBook } from '../net/netNode';
 import { preverifyBlocks } from '../net/preverify';
 import { chainSourceFromTree, createSyncServer, SYNC_PROTOCOL, syncFromPeer } from '../net/sync';
@@ -230,13 +230,7 @@ export async function createNetworkParticipant(options: NetworkParticipantOption
   }
 
   /** libp2p peer id of an account (its Ed25519 public key), or null if the id is malformed. */
-  function peerOf(account: string): string | null {
-    try {
-      return peerIdFromPublicKey(publicKeyFromRaw(hexToBytes(account))).toString();
-    } catch {
-      return null;
-    }
-  }
+  const peerOf = peerIdOfAccount;
 
   /** Parameters by hash: local, else from the optimizer, else from any directly connected peer. */
   async function blob(hash: Hash, optimizer: string): Promise<Float32Array | null> {
