@@ -331,12 +331,19 @@ export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode 
         snap.relay.status !== 'connected' && snap.relay.lastError
           ? `relay unreachable (${snap.relay.lastError}); retrying, direct peers keep working`
           : null;
+      const refused = [...p.validator.recentRejections()]
+        .reverse()
+        .find((r) => r.topic === 'doin/1/block' && Date.now() - r.at < NOTICE_MS);
+      const refusedBlock = refused
+        ? `a block from the network was refused (${refused.message}); your chain is unaffected`
+        : null;
       const error =
         p.persistenceError() ??
         storageProblem ??
         counters?.lastError ??
         snap.lastSyncError ??
         relayProblem ??
+        refusedBlock ??
         (options.warnings?.length ? options.warnings.join('; ') : null);
       return {
         peerId: snap.peerId,
@@ -534,6 +541,8 @@ async function openStore(profile: string): Promise<ChainStore | null> {
 }
 
 const PRUNE_EVERY_MS = 60_000;
+/** How long a refused block stays in status().error. */
+const NOTICE_MS = 60_000;
 const PRUNE_KEEP_OWN_MS = 60 * 60_000;
 
 /** A saved pool entry, validated on load like any input from storage. */
