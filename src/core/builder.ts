@@ -60,7 +60,7 @@ export function buildBlock(input: BuildInput): BuildResult {
   const checked: { optimae: Optimae; value: CheckedOptimae }[] = [];
   const seen = new Set<Hash>();
   for (const optimae of input.optimae) {
-    const check = checkOptimae(optimae, optimaeContextFor(state, seen));
+    const check = checkOptimae(optimae, optimaeContextFor(state, seen, timestamp));
     if (!check.ok) continue;
     seen.add(check.value.commitId);
     checked.push({ optimae, value: check.value });

@@ -159,7 +159,7 @@ function applyParsed(
   const usedInBlock = new Set<Hash>();
   const assessments: OptimaeAssessment[] = [];
   for (const [index, optimae] of block.optimae.entries()) {
-    const check = checkOptimae(optimae, optimaeContextFor(state, usedInBlock));
+    const check = checkOptimae(optimae, optimaeContextFor(state, usedInBlock, header.timestamp));
     if (!check.ok) return fail('optimae', `optimae ${index}: ${check.error}`);
     const domainId = check.value.domain.id;
     const a = judgeOptimae(

@@ -164,7 +164,13 @@ function makeBlock(
     optimizer,
     networkId,
   );
-  const quorum = selectQuorum(tip, commitId, optimizer.publicKey, params);
+  const quorum = selectQuorum(
+    tip,
+    commitId,
+    optimizer.publicKey,
+    params,
+    timestamp - tip.timestamp,
+  );
   const voters = chooseVoters(quorum, optimizer, ring, byId, height, fullQuorum);
   const votes = voters.map((voter) =>
     signVote(

@@ -52,14 +52,20 @@ export interface OptimaeContext {
   readonly recentBlocks: readonly RecentBlock[];
   /** Ids already paid on this chain or earlier in the block being checked. */
   isCommitUsed(id: Hash): boolean;
+  /** The including block's timestamp minus its parent's (quorums open after a long stall). */
+  readonly stalledMs?: number;
 }
 
 /** The context for optimae in the block that would extend `state`. */
 export function optimaeContextFor(
   state: ChainState,
   usedInBlock: ReadonlySet<Hash>,
+  blockTimestamp?: number,
 ): OptimaeContext {
+  const parent = state.recentBlocks[state.recentBlocks.length - 1];
   return {
+    stalledMs:
+      blockTimestamp === undefined || !parent ? 0 : Math.max(0, blockTimestamp - parent.timestamp),
     networkId: state.networkId,
     params: state.params,
     height: state.height + 1,
@@ -113,7 +119,7 @@ export function checkOptimae(optimae: Optimae, ctx: OptimaeContext): OptimaeChec
   const opened = checkReveal(commit, reveal, ctx.networkId);
   if (!opened.ok) return fail(opened.error);
 
-  const quorum = selectQuorum(base, id, commit.optimizer, ctx.params);
+  const quorum = selectQuorum(base, id, commit.optimizer, ctx.params, ctx.stalledMs ?? 0);
   const seen = new Set<AccountId>();
   for (const vote of votes) {
     if (vote.commitId !== id || vote.paramsHash !== reveal.paramsHash) {

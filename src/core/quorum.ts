@@ -25,16 +25,34 @@ export type Quorum =
 
 export const supermajority = (size: number): number => Math.ceil((2 * size) / 3);
 
+/**
+ * After this many target block times without a block, quorums open (any K other evaluators may
+ * vote). Liveness: selected members who went away (closed their tab) can otherwise stall a
+ * small network for good, since reputation only decays as blocks are made. Decided from block
+ * timestamps, so every validator agrees: the gap between a block and its parent.
+ */
+export const QUORUM_OPENS_AFTER_TARGETS = 4;
+
+/** The time without a block after which quorums open. */
+export const quorumOpensAfterMs = (params: NetworkParams): number =>
+  QUORUM_OPENS_AFTER_TARGETS * params.targetBlockTimeMs;
+
+/**
+ * The quorum for a commit on `base`. `stalledMs` is how long the chain has gone without a block
+ * when the optimae is included (the including block's timestamp minus its parent's).
+ */
 export function selectQuorum(
   base: RecentBlock,
   commitId: Hash,
   optimizer: AccountId,
   params: NetworkParams,
+  stalledMs = 0,
 ): Quorum {
   const size = params.quorum.size;
   const established = base.evaluators.filter((id) => id !== optimizer);
   const newcomers = base.newcomers.filter((id) => id !== optimizer);
   if (established.length < supermajority(size)) return { mode: 'open', maxVotes: size };
+  if (stalledMs > quorumOpensAfterMs(params)) return { mode: 'open', maxVotes: size };
   const rng = new SeededRandom(hashConcatHex(TAGS.quorum, base.hash, commitId));
   const newcomerSlots = Math.min(size - supermajority(size), newcomers.length);
   const establishedSlots = Math.min(size - newcomerSlots, established.length);

@@ -14,7 +14,7 @@ import { bytesToHex } from '../core/encoding';
 import { type Hash, hashTagged } from '../core/hash';
 import { signVote } from '../core/objects';
 import { improvement } from '../core/poo';
-import { evaluationSeed, selectQuorum, supermajority } from '../core/quorum';
+import { evaluationSeed, quorumOpensAfterMs, selectQuorum, supermajority } from '../core/quorum';
 import type { Block, ChainState, Commit, Optimae, Reveal, Transfer, Vote } from '../core/schemas';
 import type { ComputeClient } from '../workers/computeClient';
 
@@ -165,8 +165,11 @@ export function createRoles(deps: RolesDeps) {
     const state = deps.state();
     const base = state.recentBlocks.find((b) => b.hash === commit.baseHash);
     if (!base) return;
-    const quorum = selectQuorum(base, id, commit.optimizer, state.params);
-    if (quorum.mode === 'selected' && !quorum.members.includes(deps.key.publicKey)) return;
+    const quorum = selectQuorum(base, id, commit.optimizer, state.params, stalledMs(state));
+    if (quorum.mode === 'selected' && !quorum.members.includes(deps.key.publicKey)) {
+      evaluated.delete(id); // not ours to judge now; if the chain stalls, it may become ours
+      return;
+    }
     const params = await deps.blob(reveal.paramsHash, commit.optimizer);
     if (!params) throw new Error(`parameters ${reveal.paramsHash.slice(0, 12)}… unavailable`);
     const { evaluator } = await deps.compute();
@@ -243,6 +246,44 @@ export function createRoles(deps: RolesDeps) {
     while (running && pool.has(commitId) && deps.now() < deadline) await sleep(250);
   }
 
+  /** How long the chain has gone without a block, as a block made now would count it. */
+  function stalledMs(state: ChainState): number {
+    const tip = state.recentBlocks[state.recentBlocks.length - 1];
+    return tip ? Math.max(0, deps.now() - tip.timestamp) : 0;
+  }
+
+  /** After a stall quorums open: evaluate what waits for members who may have gone away. */
+  function evaluateIfStalled(): void {
+    const state = deps.state();
+    if (!running || cheat || stalledMs(state) <= quorumOpensAfterMs(state.params)) return;
+    let queued = false;
+    for (const [id, entry] of pool) {
+      if (!entry.reveal || evaluated.has(id) || evaluationQueue.includes(id)) continue;
+      if (entry.commit.optimizer === deps.key.publicKey) continue;
+      if (entry.commit.domainId !== deps.domainId()) continue;
+      evaluationQueue.push(id);
+      queued = true;
+    }
+    if (queued) void evaluateQueued();
+  }
+
+  /**
+   * The votes a block made now may carry for this commit: the selected members' (others would
+   * make the whole optimae invalid), or once quorums are open up to K, members first.
+   */
+  function usableVotes(id: Hash, entry: PoolEntry, state: ChainState): Vote[] {
+    const base = state.recentBlocks.find((b) => b.hash === entry.commit.baseHash);
+    if (!base) return [];
+    const { optimizer } = entry.commit;
+    const votes = [...entry.votes.values()];
+    const quorum = selectQuorum(base, id, optimizer, state.params, stalledMs(state));
+    const usual = selectQuorum(base, id, optimizer, state.params);
+    const members = new Set(usual.mode === 'selected' ? usual.members : []);
+    if (quorum.mode === 'selected') return votes.filter((vote) => members.has(vote.evaluator));
+    votes.sort((a, b) => Number(members.has(b.evaluator)) - Number(members.has(a.evaluator)));
+    return votes.slice(0, quorum.maxVotes);
+  }
+
   // ---- block maker ----------------------------------------------------------------------------
   let blockTimer: ReturnType<typeof setTimeout> | null = null;
   function scheduleBlock(): void {
@@ -265,14 +306,12 @@ export function createRoles(deps: RolesDeps) {
     // (an open bootstrap quorum accepts fewer), unless it has waited two block times already.
     const wanted = supermajority(params.quorum.size);
     const patience = 2 * params.targetBlockTimeMs;
-    for (const entry of pool.values()) {
-      const enough = entry.votes.size >= wanted || deps.now() - entry.seenAt > patience;
-      if (entry.reveal && entry.votes.size > 0 && enough) {
-        ready.push({
-          commit: entry.commit,
-          reveal: entry.reveal,
-          votes: [...entry.votes.values()],
-        });
+    const current = deps.state();
+    for (const [id, entry] of pool) {
+      const votes = usableVotes(id, entry, current);
+      const enough = votes.length >= wanted || deps.now() - entry.seenAt > patience;
+      if (entry.reveal && votes.length > 0 && enough) {
+        ready.push({ commit: entry.commit, reveal: entry.reveal, votes });
       }
     }
     if (ready.length === 0) return;
@@ -293,7 +332,9 @@ export function createRoles(deps: RolesDeps) {
     });
   }
   const blockTicker = setInterval(() => {
-    if (pool.size > 0) scheduleBlock();
+    if (pool.size === 0) return;
+    evaluateIfStalled();
+    scheduleBlock();
   }, BLOCK_TICK_MS);
 
   return {

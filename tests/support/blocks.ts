@@ -135,7 +135,7 @@ export function assembleBlock(
   const used = new Set<Hash>();
   const assessments: OptimaeAssessment[] = [];
   for (const o of optimae) {
-    const check = checkOptimae(o, optimaeContextFor(state, used));
+    const check = checkOptimae(o, optimaeContextFor(state, used, timestamp));
     if (!check.ok) continue;
     used.add(check.value.commitId);
     const rep = effectiveReputation(state.accounts[check.value.optimizer], height, params);

@@ -19,6 +19,7 @@ import { hashTagged } from '../../src/core/hash';
 import { blockReward } from '../../src/core/ledger';
 import { EMPTY_MERKLE_ROOT } from '../../src/core/merkle';
 import { signHeader, signReveal, signTransfer, signVote } from '../../src/core/objects';
+import { quorumOpensAfterMs } from '../../src/core/quorum';
 import { effectiveReputation } from '../../src/core/reputation';
 import {
   type Block,
@@ -691,7 +692,8 @@ describe('optimae', () => {
 
   beforeAll(() => {
     state = tipState();
-    ts = tip(state).timestamp + 60_000;
+    // Late enough for a low threshold, before quorums open (QUORUM_OPENS_AFTER_TARGETS).
+    ts = tip(state).timestamp + quorumOpensAfterMs(state.params);
     honest = craftOptimae(state, {
       label: 'honest',
       optimizer: key('ada'),
@@ -881,6 +883,35 @@ describe('optimae', () => {
       'optimae',
       /did not agree/,
     );
+  });
+
+  it('opens quorums after a stall: a silent majority or an outside vote then counts', () => {
+    // Liveness: selected members who went away must not stall the chain for good. Decided
+    // from the block's own timestamp, so a block one millisecond earlier is still refused.
+    const lone = { ...honest, votes: [at(honest.votes, 0)] };
+    const opensAt = tip(state).timestamp + quorumOpensAfterMs(state.params);
+    const at_ = (t: number, optimae: Optimae[]) =>
+      assembleBlock(state, key('bob'), t, optimae).block;
+    expectRejected(state, at_(opensAt, [lone]), 'optimae', /did not agree/);
+    const accepted = expectAccepted(state, at_(opensAt + 1, [lone]));
+    expect(at(accepted.assessments, 0)).toMatchObject({ verdict: 'accepted', quorumMode: 'open' });
+    const mallory = key('mallory');
+    const outside = signVote(
+      {
+        commitId: at(honest.votes, 0).commitId,
+        paramsHash: honest.reveal.paramsHash,
+        evaluator: mallory.publicKey,
+        metric: best(state) * 0.2,
+      },
+      mallory,
+      net(),
+    );
+    expectRejected(state, at_(opensAt, [{ ...honest, votes: [outside] }]), 'optimae', /outside/);
+    expectAccepted(state, at_(opensAt + 1, [{ ...honest, votes: [outside] }]));
+    // Open still means at most K votes, and a false claim is still a false claim.
+    const crowd = [...honest.votes, outside];
+    expect(crowd.length).toBeGreaterThan(state.params.quorum.size);
+    expectRejected(state, at_(opensAt + 1, [{ ...honest, votes: crowd }]), 'optimae', /too many/);
   });
 
   it('accepts an outlier within a 2/3 majority and costs it reputation', () => {

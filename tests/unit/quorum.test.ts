@@ -5,7 +5,9 @@ import {
   assessVotes,
   evaluationSeed,
   median,
+  QUORUM_OPENS_AFTER_TARGETS,
   type Quorum,
+  quorumOpensAfterMs,
   selectQuorum,
   supermajority,
   withinTolerance,
@@ -91,6 +93,24 @@ describe('selectQuorum', () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('opens after the chain stalls for more than QUORUM_OPENS_AFTER_TARGETS target times', () => {
+    const params = paramsWithSize(3);
+    const opensAfter = quorumOpensAfterMs(params);
+    expect(opensAfter).toBe(QUORUM_OPENS_AFTER_TARGETS * params.targetBlockTimeMs);
+    const base = baseBlock(12, 4);
+    const usual = selectQuorum(base, id('c', 1), hex64(1), params);
+    expect(usual.mode).toBe('selected');
+    for (const stalled of [0, 1, opensAfter - 1, opensAfter]) {
+      expect(selectQuorum(base, id('c', 1), hex64(1), params, stalled)).toEqual(usual);
+    }
+    for (const stalled of [opensAfter + 1, 10 * opensAfter]) {
+      expect(selectQuorum(base, id('c', 1), hex64(1), params, stalled)).toEqual({
+        mode: 'open',
+        maxVotes: 3,
+      });
+    }
   });
 
   it('is open exactly at the ⌈2K/3⌉ boundary, counting established evaluators without the optimizer', () => {

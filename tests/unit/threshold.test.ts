@@ -156,7 +156,7 @@ describe('threshold controller convergence', () => {
       ),
       { numRuns: 30 },
     );
-  });
+  }, 60_000); // 30 runs × 600 blocks: seconds on a loaded 2-core box
 
   it('follows the work rate when it jumps up or down by 1000×', () => {
     fc.assert(
