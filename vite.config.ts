@@ -10,7 +10,7 @@ export default defineConfig({
     emptyOutDir: true,
     target: 'es2022',
     rolldownOptions: {
-      input: { main: 'index.html', bench: 'bench.html' },
+      input: { main: 'index.html', bench: 'bench.html', widget: 'widget.html' },
     },
   },
   worker: {
