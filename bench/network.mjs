@@ -7,32 +7,28 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRelay } from '../relay/relay.js';
+import { launchNode } from '../swarm/launch.mjs';
 
 /**
  * @param {object} options
- * @param {import('playwright-core').BrowserType} options.chromium
- * @param {{ executablePath: string, args: string[] }} options.flags
  * @param {number} options.peers pages in the swarm
  * @param {number} options.gossipBlocks blocks sent one by one for the latency figures
  * @param {number} options.syncLength chain length the joining page syncs
  */
-export async function runNetworkBench({ chromium, flags, peers, gossipBlocks, syncLength }) {
+export async function runNetworkBench({ peers, gossipBlocks, syncLength }) {
   const keyDir = await mkdtemp(join(tmpdir(), 'doin-bench-'));
   const relay = await startRelay({ port: 0, httpPort: 0, keyPath: join(keyDir, 'relay-key') });
-  /** @type {import('playwright-core').Browser[]} */
-  const browsers = [];
+  /** Each page in its own Chromium process, started as the swarm starts its nodes. */
+  /** @type {import('../swarm/launch.mjs').LaunchedNode[]} */
+  const nodes = [];
   const openPage = async (/** @type {string} */ name) => {
-    const browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? flags.executablePath,
-      headless: true,
-      args: flags.args,
+    const node = await launchNode({
+      url: `${relay.appUrl}?debug=1&profile=${name}`,
+      name,
+      log: (line) => process.stderr.write(`${line}\n`),
     });
-    browsers.push(browser);
-    const page = await browser.newPage();
-    await page.goto(`${relay.appUrl}?debug=1&profile=${name}`);
-    await page.waitForFunction(() => typeof window.doin === 'object');
-    await page.evaluate(() => window.doin.ready);
-    return page;
+    nodes.push(node);
+    return node.page;
   };
   try {
     const startedAt = Date.now();
@@ -46,7 +42,7 @@ export async function runNetworkBench({ chromium, flags, peers, gossipBlocks, sy
     const directConnections = await Promise.all(pages.map(directCount));
 
     // The chain is built by the bench page (TypeScript, bundled); pages get it as plain data.
-    const builder = await (browsers[0] ?? fail('no browser')).newPage();
+    const builder = await (nodes[0]?.browser ?? fail('no browser')).newPage();
     await builder.goto(new URL('/bench.html', relay.appUrl).href);
     await builder.waitForFunction(() => typeof window.doinBench === 'object');
     const chain = await builder.evaluate(
@@ -144,7 +140,7 @@ export async function runNetworkBench({ chromium, flags, peers, gossipBlocks, sy
       },
     };
   } finally {
-    await Promise.all(browsers.map((b) => b.close()));
+    await Promise.all(nodes.map((n) => n.close()));
     await relay.stop();
     await rm(keyDir, { recursive: true, force: true });
   }

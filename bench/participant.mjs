@@ -13,6 +13,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRelay } from '../relay/relay.js';
+import { launchBrowser, launchNode } from '../swarm/launch.mjs';
 
 const DOMAIN = 'mackey-glass';
 const FORMULA =
@@ -21,8 +22,6 @@ const FORMULA =
 
 /**
  * @param {object} options
- * @param {import('playwright-core').BrowserType} options.chromium
- * @param {{ executablePath: string, args: string[] }} options.flags
  * @param {string} options.root repository root (for networks/local-testnet.json)
  * @param {number[]} options.peerCounts swarm sizes, each on a fresh relay and network
  * @param {number} options.target the mackey-glass MSE to reach
@@ -33,8 +32,6 @@ const FORMULA =
  * @param {string} [options.backend] compute backend (?backend=)
  */
 export async function runParticipantBench({
-  chromium,
-  flags,
   root,
   peerCounts,
   target,
@@ -47,12 +44,6 @@ export async function runParticipantBench({
   const base = JSON.parse(await readFile(join(root, 'networks/local-testnet.json'), 'utf8'));
   const domain = base.domains.find((/** @type {{ id: string }} */ d) => d.id === DOMAIN);
   if (!domain) throw new Error(`networks/local-testnet.json has no ${DOMAIN}`);
-  const launch = () =>
-    chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? flags.executablePath,
-      headless: true,
-      args: flags.args,
-    });
 
   /** @type {{ optimizeMs: number, evaluateMs: number } | null} */
   let cost = null;
@@ -74,36 +65,38 @@ export async function runParticipantBench({
       keyPath: join(dir, 'relay-key'),
       networkPath,
     });
-    /** @type {import('playwright-core').Browser[]} */
-    const browsers = [];
+    /** Each peer in its own Chromium process, started as the swarm starts its nodes. */
+    /** @type {import('../swarm/launch.mjs').LaunchedNode[]} */
+    const nodes = [];
     try {
       if (!cost) {
         // One measurement of the costs behind the verification share, before any peer runs.
-        const browser = await launch();
-        browsers.push(browser);
-        const page = await browser.newPage();
-        await page.goto(new URL('/bench.html', relay.appUrl).href);
-        await page.waitForFunction(() => typeof window.doinBench === 'object');
-        const run = await page.evaluate((o) => window.doinBench.run(o), {
-          domainId: DOMAIN,
-          steps,
-          backend,
-        });
-        cost = { optimizeMs: run.optimize.ms, evaluateMs: run.evaluate.ms };
-        await browser.close();
-        browsers.pop();
+        const browser = await launchBrowser();
+        try {
+          const page = await browser.newPage();
+          await page.goto(new URL('/bench.html', relay.appUrl).href);
+          await page.waitForFunction(() => typeof window.doinBench === 'object');
+          const run = await page.evaluate((o) => window.doinBench.run(o), {
+            domainId: DOMAIN,
+            steps,
+            backend,
+          });
+          cost = { optimizeMs: run.optimize.ms, evaluateMs: run.evaluate.ms };
+        } finally {
+          await browser.close();
+        }
       }
       const url = (/** @type {number} */ i) =>
         `${relay.appUrl}?autostart=1&domain=${DOMAIN}&backend=${backend}&steps=${steps}` +
         `&debug=1&profile=p${i}`;
       const openPage = async (/** @type {number} */ i) => {
-        const browser = await launch();
-        browsers.push(browser);
-        const page = await browser.newPage();
-        await page.goto(url(i));
-        await page.waitForFunction(() => typeof window.doin === 'object');
-        await page.evaluate(() => window.doin.ready);
-        return page;
+        const node = await launchNode({
+          url: url(i),
+          name: `p${i}`,
+          log: (line) => process.stderr.write(`${line}\n`),
+        });
+        nodes.push(node);
+        return node.page;
       };
       const startedAt = Date.now();
       const pages = await Promise.all(Array.from({ length: peers }, (_, i) => openPage(i)));
@@ -177,7 +170,7 @@ export async function runParticipantBench({
         trace,
       });
     } finally {
-      await Promise.all(browsers.map((b) => b.close()));
+      await Promise.all(nodes.map((n) => n.close()));
       await relay.stop();
       await rm(dir, { recursive: true, force: true });
     }

@@ -13,11 +13,10 @@
 // First: Node 20 lacks Promise.withResolvers, which libp2p (the relay) needs.
 import '../relay/polyfills.js';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { chromium } from 'playwright-core';
+import { launchBrowser } from '../swarm/launch.mjs';
 import { runNetworkBench } from './network.mjs';
 import { runParticipantBench } from './participant.mjs';
 
@@ -89,13 +88,8 @@ function startServer() {
 }
 
 const server = await startServer();
-// The same Chromium flags as the browser tests.
-const flags = JSON.parse(readFileSync(resolve(root, 'scripts/chromium.json'), 'utf8'));
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? flags.executablePath,
-  headless: true,
-  args: flags.args,
-});
+// The same Chromium and flags as the browser tests and the swarm (swarm/launch.mjs).
+const browser = await launchBrowser();
 
 const results = [];
 try {
@@ -145,9 +139,9 @@ try {
   server.stop();
 }
 
-const network = runNetwork ? await runNetworkBench({ chromium, flags, ...networkOptions }) : null;
+const network = runNetwork ? await runNetworkBench(networkOptions) : null;
 const participant = runParticipant
-  ? await runParticipantBench({ chromium, flags, root, ...participantOptions })
+  ? await runParticipantBench({ root, ...participantOptions })
   : null;
 
 const wasmChosenOverSoftwareWebgpu = results.every((r) => {

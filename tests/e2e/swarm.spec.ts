@@ -1,0 +1,133 @@
+// Issue 8 end to end: the swarm command itself, run as a user runs it (`node swarm/main.mjs`, what
+// `npm run swarm` and `doin swarm` start): three headless Chromium nodes on its own relay and a
+// test net of a few seconds per block. Its stdout must be JSON lines only; once every node
+// reports height ≥ 2 the test stops it with SIGTERM (as Ctrl-C would), bounded by --duration
+// in any case, and the swarm must stop cleanly, with blocks made, rewards credited and all
+// nodes on one head (exit status 0).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, test } from '@playwright/test';
+import { createNetworkParams } from '../../src/core/params';
+import { quadraticDescriptor } from '../../src/domains/quadratic';
+import { repoRoot } from '../../swarm/launch.mjs';
+import type { StatusLine, SummaryLine } from '../../swarm/swarm.mjs';
+
+const PEERS = 3;
+let dir: string;
+let child: ChildProcess | null = null;
+
+test.beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'doin-swarm-e2e-'));
+});
+test.afterAll(async () => {
+  // Still running after a failure: SIGTERM twice makes it quit at once, closing its browsers.
+  if (child && child.exitCode === null && child.signalCode === null) {
+    child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 1_000));
+    child.kill('SIGTERM');
+  }
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+test('the swarm command runs three nodes that make blocks, earn rewards and agree on the head', async () => {
+  test.setTimeout(420_000);
+  const network = createNetworkParams({
+    name: 'doin-e2e-swarm',
+    genesisTimestamp: Date.now() - 60_000,
+    targetBlockTimeMs: 3_000,
+    domains: [quadraticDescriptor],
+  });
+  const networkPath = join(dir, 'network.json');
+  await writeFile(networkPath, JSON.stringify(network));
+
+  // wasm and 4 steps per candidate, as in the participant test: cheap candidates, steady blocks.
+  const args = [
+    'swarm/main.mjs',
+    ...['--peers', String(PEERS), '--network', networkPath, '--domain', 'quadratic-16'],
+    ...['--backend', 'wasm', '--steps', '4', '--interval', '3', '--duration', '180'],
+  ];
+  const proc = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  child = proc;
+  const lines: Record<string, unknown>[] = [];
+  const unparsed: string[] = [];
+  let stderr = '';
+  let buffer = '';
+  let signalled = false;
+  const latest = new Map<string, StatusLine>();
+  proc.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  proc.stdout?.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString();
+    let newline = buffer.indexOf('\n');
+    while (newline >= 0) {
+      const text = buffer.slice(0, newline);
+      buffer = buffer.slice(newline + 1);
+      newline = buffer.indexOf('\n');
+      let line: Record<string, unknown>;
+      try {
+        line = JSON.parse(text);
+      } catch {
+        unparsed.push(text);
+        continue;
+      }
+      lines.push(line);
+      if (line.event === 'status') latest.set(String(line.node), line as unknown as StatusLine);
+      const all = [...latest.values()];
+      if (!signalled && all.length === PEERS && all.every((s) => s.up && (s.height ?? 0) >= 2)) {
+        signalled = true;
+        proc.kill('SIGTERM');
+      }
+    }
+  });
+  const exitCode = await new Promise<number | null>((resolve) => {
+    proc.on('exit', (code) => resolve(code));
+  });
+  if (exitCode !== 0) console.log(`swarm stderr:\n${stderr}`);
+
+  expect(unparsed).toEqual([]); // stdout is JSON lines only
+  const summary = lines.find((l) => l.event === 'summary') as unknown as SummaryLine | undefined;
+  expect(summary, `no summary line; stderr:\n${stderr}`).toBeDefined();
+  if (!summary) return;
+  expect(summary.reason).toBe(signalled ? 'signal' : 'duration');
+  expect(summary.agreed).toBe(true);
+  expect(exitCode).toBe(0);
+
+  // Blocks made, on one head.
+  expect(summary.head?.height ?? 0).toBeGreaterThan(0);
+  expect(summary.nodes).toHaveLength(PEERS);
+  for (const node of summary.nodes) {
+    expect(node.up).toBe(true);
+    expect(node.hash).toBe(summary.head?.hash);
+  }
+  expect(new Set(summary.nodes.map((n) => n.peerId)).size).toBe(PEERS);
+  // Rewards credited, for work verified on chain.
+  expect(summary.nodes.some((n) => n.balance > 0)).toBe(true);
+  expect(summary.nodes.reduce((sum, n) => sum + n.verified, 0)).toBeGreaterThan(0);
+
+  // One status line per node per interval, each with what the issue asks for.
+  const statuses = lines.filter((l) => l.event === 'status') as unknown as StatusLine[];
+  for (let i = 0; i < PEERS; i++) {
+    const mine = statuses.filter((s) => s.node === `node-${i}`);
+    expect(mine.length).toBeGreaterThanOrEqual(2);
+    const last = mine.at(-1);
+    expect(last?.up).toBe(true);
+    expect(last?.mode).toBe('network');
+    expect(last?.hash).toBe(summary.head?.hash);
+    expect(last?.backend).toBe('wasm');
+    expect(Object.keys(last?.best ?? {})).toEqual(['quadratic-16']);
+    for (const key of ['peerId', 'peers', 'transports', 'height', 'verified', 'balance']) {
+      expect(last).toHaveProperty(key);
+    }
+  }
+  // The nodes stopped contributing before the end (they were told to, then waited to agree).
+  const stopping = lines.findIndex((l) => l.event === 'stopping');
+  expect(stopping).toBeGreaterThan(0);
+  const after = statuses.filter(
+    (s) => lines.indexOf(s as unknown as Record<string, unknown>) > stopping,
+  );
+  expect(after).toHaveLength(PEERS);
+  expect(after.every((s) => s.contributing === false)).toBe(true);
+});
