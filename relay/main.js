@@ -1,8 +1,9 @@
 // @ts-check
 // CLI for the relay. Run with the polyfills first (Node 20):
 //   node --import ./relay/polyfills.js relay/main.js [--host H] [--port N] [--http-host H]
-//        [--http-port N] [--key PATH]
-// Environment: DOIN_RELAY_HOST, DOIN_RELAY_PORT, DOIN_HTTP_HOST, PORT (HTTP), DOIN_RELAY_KEY.
+//        [--http-port N] [--key PATH] [--network FILE] [--announce MULTIADDR[,…]]
+// Environment: DOIN_RELAY_HOST, DOIN_RELAY_PORT, DOIN_HTTP_HOST, PORT (HTTP), DOIN_RELAY_KEY,
+// DOIN_NETWORK, DOIN_RELAY_ANNOUNCE.
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { distRoot, isFile } from '../scripts/static.mjs';
@@ -36,6 +37,8 @@ const options = /** @type {const} */ ({
   'http-host': { type: 'string' },
   'http-port': { type: 'string' },
   key: { type: 'string' },
+  network: { type: 'string' },
+  announce: { type: 'string' },
 });
 /** @type {ReturnType<typeof parseArgs<{ options: typeof options }>>['values']} */
 let values = {};
@@ -51,6 +54,17 @@ const port = portArg('--port', values.port ?? env.DOIN_RELAY_PORT, DEFAULTS.port
 const httpHost = values['http-host'] ?? env.DOIN_HTTP_HOST ?? host;
 const httpPort = portArg('--http-port', values['http-port'] ?? env.PORT, DEFAULTS.httpPort);
 const keyPath = values.key ?? env.DOIN_RELAY_KEY ?? DEFAULTS.keyPath;
+const networkPath = values.network ?? env.DOIN_NETWORK ?? DEFAULTS.networkPath;
+// Public addresses behind a proxy, e.g. /dns4/doin.example.org/tcp/443/wss (comma-separated).
+const announce = (values.announce ?? env.DOIN_RELAY_ANNOUNCE ?? '')
+  .split(',')
+  .map((a) => a.trim())
+  .filter(Boolean);
+for (const addr of announce) {
+  if (!/^\/(ip4|ip6|dns4|dns6|dns)\/[^/]+\/tcp\/\d+\/(ws|wss|tls\/ws)$/.test(addr)) {
+    fail(`relay: --announce ${addr}: expected e.g. /dns4/doin.example.org/tcp/443/wss`);
+  }
+}
 
 if (!(await isFile(join(distRoot, 'index.html')))) {
   console.error(`relay: ${distRoot}/index.html not found; serving /status only.`);
@@ -60,7 +74,7 @@ if (!(await isFile(join(distRoot, 'index.html')))) {
 /** @type {Awaited<ReturnType<typeof startRelay>>} */
 let relay;
 try {
-  relay = await startRelay({ host, port, httpHost, httpPort, keyPath });
+  relay = await startRelay({ host, port, httpHost, httpPort, keyPath, networkPath, announce });
 } catch (err) {
   console.error(err instanceof Error ? err.message : String(err));
   process.exit(1);

@@ -116,6 +116,8 @@ function errorMessage(err) {
  * @property {readonly string[]} [topics] gossip topics to forward (default: DOIN_TOPICS and discovery)
  * @property {string} [networkPath] network parameters served at /network (default: local test net)
  * @property {number} [maxReservations] circuit-relay reservations held at once
+ * @property {readonly string[]} [announce] extra public addresses to announce (e.g. the
+ *   /dns4/<host>/tcp/443/wss address of a TLS proxy in front of the relay)
  */
 
 /**
@@ -147,7 +149,7 @@ export async function startRelay(options = {}) {
   const listen = `${wsHost}/tcp/${port}/ws`;
   const node = await createLibp2p({
     privateKey,
-    addresses: { listen: [listen] },
+    addresses: { listen: [listen], appendAnnounce: [...(options.announce ?? [])] },
     transports: [webSockets()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],

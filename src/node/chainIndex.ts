@@ -10,7 +10,7 @@
  */
 import type { Hash } from '../core/hash';
 import { blockHash, commitId as computeCommitId } from '../core/objects';
-import { domainById, judgeOptimae } from '../core/poo';
+import { domainById, judgeOptimae, type Verdict } from '../core/poo';
 import { assessVotes } from '../core/quorum';
 import type { Block, NetworkParams, Transfer } from '../core/schemas';
 import type { AccountEntry, BlockDetail, BlockSummary, MetricPoint, OptimaeView } from './api';
@@ -28,7 +28,12 @@ interface IndexedBlock {
   readonly summary: BlockSummary;
   /** Each domain's best metric after this block. */
   readonly bestAfter: Readonly<Record<string, number>>;
+  /** Who optimized this block's optimae, and the verdicts. */
+  readonly verdicts: readonly (readonly [string, Verdict])[];
 }
+
+/** An optimizer's optimae on the main chain, by verdict. */
+export type VerdictCounts = Record<Verdict, number>;
 
 const READ_BATCH = 256;
 
@@ -41,6 +46,8 @@ export interface ChainIndex {
   /** Each domain's best metric before the block at `height` (what its optimae were judged on). */
   bestBefore(height: number): Readonly<Record<string, number>> | undefined;
   history(account: string): AccountEntry[];
+  /** How many of this account's optimae the main chain holds, by verdict. */
+  verdictsOf(account: string): VerdictCounts;
   metricHistory(): MetricPoint[];
 }
 
@@ -52,10 +59,19 @@ export function createChainIndex(reader: MainChainReader, params: NetworkParams)
   const blocks: IndexedBlock[] = [];
   const heights = new Map<string, number>();
   const accounts = new Map<string, AccountEntry[]>();
+  const tallies = new Map<string, VerdictCounts>();
+  const tally = (optimizer: string, verdict: Verdict, delta: number) => {
+    const counts = tallies.get(optimizer) ?? { accepted: 0, 'false-claim': 0, stale: 0 };
+    counts[verdict] += delta;
+    tallies.set(optimizer, counts);
+  };
   let running: Promise<void> | null = null;
 
   const truncate = (height: number) => {
-    for (const gone of blocks.splice(height + 1)) heights.delete(gone.summary.hash);
+    for (const gone of blocks.splice(height + 1)) {
+      heights.delete(gone.summary.hash);
+      for (const [optimizer, verdict] of gone.verdicts) tally(optimizer, verdict, -1);
+    }
     for (const [id, list] of accounts) {
       const kept = list.filter((entry) => entry.height <= height);
       if (kept.length) accounts.set(id, kept);
@@ -83,11 +99,14 @@ export function createChainIndex(reader: MainChainReader, params: NetworkParams)
     const { header } = block;
     const previous = blocks[header.height - 1]?.bestAfter ?? genesisBest;
     const best = { ...previous };
+    const verdicts: (readonly [string, Verdict])[] = [];
     for (const view of optimaeViews(block, params, best)) {
       if (view.verdict === 'accepted') best[view.domainId] = view.verifiedMetric;
+      verdicts.push([view.optimizer, view.verdict]);
+      tally(view.optimizer, view.verdict, 1);
     }
     const summary = summarize(block, hash);
-    blocks[header.height] = { summary, bestAfter: best };
+    blocks[header.height] = { summary, bestAfter: best, verdicts };
     heights.set(hash, header.height);
     const at = { height: header.height, blockHash: hash, timestamp: header.timestamp };
     const [coinbase, ...rest] = block.transactions;
@@ -132,6 +151,7 @@ export function createChainIndex(reader: MainChainReader, params: NetworkParams)
           threshold: 0,
         },
         bestAfter: genesisBest,
+        verdicts: [],
       };
       heights.set(genesisHash, 0);
     }
@@ -177,6 +197,9 @@ export function createChainIndex(reader: MainChainReader, params: NetworkParams)
     heightOf: (hash) => heights.get(hash),
     bestBefore: (height) => (height >= 1 ? blocks[height - 1]?.bestAfter : undefined),
     history: (account) => [...(accounts.get(account) ?? [])].reverse(),
+    verdictsOf: (account) => ({
+      ...(tallies.get(account) ?? { accepted: 0, 'false-claim': 0, stale: 0 }),
+    }),
     metricHistory() {
       const points: MetricPoint[] = [];
       for (const domain of params.domains) {

@@ -75,6 +75,10 @@ export function createExplorer(deps: ExplorerDeps) {
   };
 
   return {
+    /** Brings the index up to the head (e.g. after a head change, in the background). */
+    update: () => index.update(),
+    /** This account's optimae on the main chain by verdict, as far as the index has got. */
+    verdictsOf: (account: string) => index.verdictsOf(account),
     async blocks(query: { before?: number; limit?: number } = {}): Promise<BlockSummary[]> {
       const before = query.before ?? Number.MAX_SAFE_INTEGER;
       const limit = query.limit ?? 20;

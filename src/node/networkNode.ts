@@ -189,6 +189,7 @@ export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode 
       onEvent(event) {
         if (event.type === 'head') {
           hub.emit(event);
+          void explorer?.update().catch(() => {}); // keeps status().work's chain counts current
           roles?.prune();
           schedulePrune();
           return;
@@ -305,12 +306,20 @@ export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode 
     }
     roles.prune();
     explorer = createExplorer({ participant: p, store: profileStore, inference: inferenceClient });
+    void explorer.update().catch(() => {}); // the chain counts in status().work
   });
   let explorer: Explorer | null = null;
   const requireExplorer = async (): Promise<Explorer> => {
     await ready;
     if (!explorer) throw new Error('doin is not ready yet: await window.doin.ready first');
     return explorer;
+  };
+  /** This page's optimae on the main chain (from the chain index: survives reloads and reorgs). */
+  const onChain = (): { verified: number; rejected: number } => {
+    const p = participant;
+    if (!explorer || !p) return { verified: mine.verified, rejected: mine.rejected };
+    const counts = explorer.verdictsOf(p.key.publicKey);
+    return { verified: counts.accepted, rejected: counts['false-claim'] + counts.stale };
   };
   const requireParticipant = (): NetworkParticipant => {
     if (!participant) throw new Error('doin is not ready yet: await window.doin.ready first');
@@ -340,7 +349,7 @@ export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode 
       const error =
         p.persistenceError() ??
         storageProblem ??
-        counters?.lastError ??
+        (counters && Date.now() - counters.lastErrorAt < NOTICE_MS ? counters.lastError : null) ??
         snap.lastSyncError ??
         relayProblem ??
         refusedBlock ??
@@ -371,8 +380,7 @@ export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode 
           committed: counters?.committed ?? 0,
           votesCast: counters?.votesCast ?? 0,
           blocksMade: counters?.blocksMade ?? 0,
-          verified: mine.verified,
-          rejected: mine.rejected,
+          ...onChain(),
           pool: roles?.pool.size ?? 0,
           dutyCycle: currentDutyCycle,
           measurements: measurements.map((m) => ({ ...m })),
@@ -541,7 +549,7 @@ async function openStore(profile: string): Promise<ChainStore | null> {
 }
 
 const PRUNE_EVERY_MS = 60_000;
-/** How long a refused block stays in status().error. */
+/** How long a refused block or a failed role step stays in status().error. */
 const NOTICE_MS = 60_000;
 const PRUNE_KEEP_OWN_MS = 60 * 60_000;
 

@@ -32,6 +32,8 @@ export interface RoleCounters {
   votesCast: number;
   blocksMade: number;
   lastError: string | null;
+  /** When lastError happened (ms): the node shows it only while it is recent. */
+  lastErrorAt: number;
 }
 
 export interface RolesDeps {
@@ -75,9 +77,14 @@ export function createRoles(deps: RolesDeps) {
     votesCast: 0,
     blocksMade: 0,
     lastError: null,
+    lastErrorAt: 0,
   };
   let running = false;
   let round = 0;
+  const noteError = (text: string): void => {
+    counters.lastError = text;
+    counters.lastErrorAt = deps.now();
+  };
   /**
    * Test knob (window.doinDebug.cheat): claim `claimFactor` × the measured metric and do no
    * honest work (no votes, no blocks) — what a dishonest optimizer looks like to the others.
@@ -149,7 +156,7 @@ export function createRoles(deps: RolesDeps) {
         if (!running || evaluated.has(id)) continue;
         evaluated.add(id);
         await evaluate(id).catch((err: unknown) => {
-          counters.lastError = `evaluation failed: ${message(err)}`;
+          noteError(`evaluation failed: ${message(err)}`);
         });
       }
     } finally {
@@ -328,7 +335,7 @@ export function createRoles(deps: RolesDeps) {
     counters.blocksMade++;
     prune();
     void deps.publish('block', built.block).catch((err: unknown) => {
-      counters.lastError = `could not gossip a block: ${message(err)}`;
+      noteError(`could not gossip a block: ${message(err)}`);
     });
   }
   const blockTicker = setInterval(() => {
@@ -362,7 +369,7 @@ export function createRoles(deps: RolesDeps) {
             await optimizeOnce();
           } catch (err) {
             if (!running) break;
-            counters.lastError = message(err);
+            noteError(message(err));
             await sleep(2_000);
           }
         }

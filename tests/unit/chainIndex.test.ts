@@ -181,6 +181,10 @@ describe('chain index', () => {
     ]);
     expect(index.heightOf(main[2]?.hash as string)).toBeUndefined();
     expectHistoriesMatchBalances(index, fork.at(-1)?.state as ChainState);
+    // Verdict tallies follow the reorg too: one optimae per block, all accepted.
+    const tallied = NAMES.map((name) => index.verdictsOf(key(name).publicKey));
+    expect(tallied.reduce((sum, t) => sum + t.accepted, 0)).toBe(1 + fork.length);
+    expect(tallied.every((t) => t['false-claim'] === 0 && t.stale === 0)).toBe(true);
     const onChain = new Set([main[0]?.hash, ...fork.map((m) => m.hash)]);
     for (const name of NAMES) {
       for (const entry of index.history(key(name).publicKey)) {

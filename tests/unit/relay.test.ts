@@ -136,6 +136,23 @@ describe('relay', () => {
     }
   });
 
+  it('announces the public address of a proxy in front of it in /status', async () => {
+    const announce = '/dns4/doin.example.org/tcp/443/wss';
+    const relay = await startRelay({
+      port: 0,
+      httpPort: 0,
+      keyPath: join(dir, 'announce-key'),
+      announce: [announce],
+    });
+    try {
+      const status = (await (await fetch(new URL('/status', relay.appUrl))).json()) as Status;
+      expect(status.listenAddrs).toContain(`${announce}/p2p/${status.peerId}`);
+      expect(status.listenAddrs.some((a) => a.startsWith('/ip4/127.0.0.1/tcp/'))).toBe(true);
+    } finally {
+      await relay.stop();
+    }
+  });
+
   it('serves the static app next to /status', async () => {
     const root = join(dir, 'www');
     await rm(root, { recursive: true, force: true });
