@@ -1,165 +1,132 @@
+import { lazy, Suspense, useEffect, useRef } from 'react';
+import { Alerts } from './components/Alerts';
+import { ViewBoundary } from './components/ViewBoundary';
+import { href, type Route, useRoute } from './router';
 import { useNodeStore } from './store';
+import { Home } from './views/Home';
 
-/** Base units per coin (the ledger counts integers). */
-const COIN = 100_000_000;
+// The heavy views (and uPlot) load when first opened, so the first page stays small.
+const Explorer = lazy(() => import('./views/Explorer'));
+const BlockPage = lazy(() => import('./views/BlockPage'));
+const AccountPage = lazy(() => import('./views/AccountPage'));
+const Models = lazy(() => import('./views/Models'));
+const Wallet = lazy(() => import('./views/Wallet'));
+const Settings = lazy(() => import('./views/Settings'));
+
+const NAV: { view: Route['view'][]; label: string; to: string }[] = [
+  { view: ['home'], label: 'Contribute', to: href.home() },
+  { view: ['explorer', 'block', 'account'], label: 'Explorer', to: href.explorer() },
+  { view: ['models'], label: 'Models', to: href.models() },
+  { view: ['wallet'], label: 'Wallet', to: href.wallet() },
+  { view: ['settings'], label: 'Settings', to: href.settings() },
+];
+
+const TITLES: Record<Route['view'], string> = {
+  home: 'Contribute',
+  explorer: 'Explorer',
+  block: 'Block',
+  account: 'Account',
+  models: 'Models',
+  wallet: 'Wallet',
+  settings: 'Settings',
+  'not-found': 'Not found',
+};
 
 export function App() {
+  const route = useRoute();
   const status = useNodeStore((s) => s.status);
-  const busy = useNodeStore((s) => s.busy);
-  const error = useNodeStore((s) => s.error);
-  const toggle = useNodeStore((s) => s.toggleContributing);
-  const loadLocalData = useNodeStore((s) => s.loadLocalData);
+  const contributing = status?.contributing ?? false;
+  const mainRef = useRef<HTMLElement>(null);
+  const firstRender = useRef(true);
+  const routeKey = JSON.stringify(route);
+
+  // A new view: say where we are (title) and move focus to it for keyboard and reader users.
+  useEffect(() => {
+    const parsed = JSON.parse(routeKey) as Route;
+    document.title = parsed.view === 'home' ? 'doin' : `${TITLES[parsed.view]} · doin`;
+    if (firstRender.current) {
+      firstRender.current = false;
+      return;
+    }
+    mainRef.current?.focus({ preventScroll: false });
+  }, [routeKey]);
 
   return (
-    <main>
-      <h1>doin</h1>
-      <p>
-        A decentralized optimization and inference network: browsers train models together and agree
-        on one proof-of-optimization chain.
-      </p>
-      {status === null ? (
-        <p role="status">Starting…</p>
-      ) : (
-        <>
-          {status.mode === 'local-simulation' && (
-            <p data-testid="mode">
-              Local simulation: this page runs the real protocol with {status.simulatedPeers}{' '}
-              virtual peers in memory. Nothing is saved or sent yet.
-            </p>
-          )}
-          {status.network && (
-            <section aria-labelledby="network-heading" data-testid="network">
-              <h2 id="network-heading">Network</h2>
-              <dl>
-                <dt>Network</dt>
-                <dd>
-                  {status.network.name} (<code>{status.network.id.slice(0, 16)}…</code>)
-                </dd>
-                <dt>Relay</dt>
-                <dd data-testid="relay-status">
-                  {status.network.relay.status === 'connected'
-                    ? 'connected'
-                    : status.network.relay.status === 'connecting'
-                      ? 'connecting…'
-                      : `unreachable, retrying${status.network.relay.nextAttemptAt ? ` in ${Math.max(0, Math.round((status.network.relay.nextAttemptAt - Date.now()) / 1000))} s` : ''}`}
-                </dd>
-                <dt>Peers</dt>
-                <dd data-testid="peers">
-                  {status.peers === 0
-                    ? 'none yet: open this page in another browser to add one'
-                    : status.connections
-                        .filter((c) => c.transport !== 'websockets')
-                        .map(
-                          (c) =>
-                            `…${c.peerId.slice(-8)} (${c.transport === 'webrtc' ? 'direct WebRTC' : 'via relay'})`,
-                        )
-                        .join(', ')}
-                </dd>
-                {status.network.syncing && (
-                  <>
-                    <dt>Chain</dt>
-                    <dd>catching up with peers…</dd>
-                  </>
-                )}
-              </dl>
-            </section>
-          )}
-          <button type="button" onClick={() => void toggle()} disabled={busy}>
-            {status.contributing ? 'Stop' : 'Start'}
-          </button>
-          <dl>
-            <dt>Your identity ({status.mode === 'network' ? 'peer id' : 'Ed25519 public key'})</dt>
-            <dd data-testid="peer-id">{status.peerId}</dd>
-            <dt>Contributing</dt>
-            <dd data-testid="contributing">{status.contributing ? 'yes' : 'no'}</dd>
-            <dt>Head</dt>
-            <dd data-testid="head">
-              height <span data-testid="head-height">{status.head.height}</span>, hash{' '}
-              <code data-testid="head-hash">{status.head.hash}</code>
-            </dd>
-            <dt>Balance</dt>
-            <dd data-testid="balance">{(status.balance / COIN).toFixed(8)} DOIN</dd>
-            {status.domains.map((d) => (
-              <div key={d.id}>
-                <dt>Best metric, {d.id}</dt>
-                <dd data-testid={`best-${d.id}`}>{d.best ?? 'none yet'}</dd>
-              </div>
+    <>
+      <button type="button" className="skip-link" onClick={() => mainRef.current?.focus()}>
+        Skip to content
+      </button>
+      <header className="top">
+        <a className="brand" href={href.home()} aria-label="doin home">
+          <span className="brand-mark" aria-hidden="true">
+            ◆
+          </span>{' '}
+          doin
+        </a>
+        <nav aria-label="Main">
+          <ul>
+            {NAV.map((item) => (
+              <li key={item.label}>
+                <a
+                  href={item.to}
+                  aria-current={item.view.includes(route.view) ? 'page' : undefined}
+                >
+                  {item.label}
+                </a>
+              </li>
             ))}
-          </dl>
-          <section aria-labelledby="training-heading">
-            <h2 id="training-heading">Training in workers</h2>
-            <label>
-              Train on your own data (CSV; it is read in a worker and never leaves this browser){' '}
-              <input
-                type="file"
-                accept=".csv,text/csv,text/plain"
-                disabled={busy || status.contributing}
-                onChange={(event) => {
-                  const file = event.currentTarget.files?.[0];
-                  if (file) void loadLocalData(file);
-                }}
-              />
-            </label>
-            {status.work && (
-              <dl data-testid="work">
-                <dt>Domain</dt>
-                <dd>{status.work.domainId}</dd>
-                <dt>Backend</dt>
-                <dd data-testid="backend">{status.backend}</dd>
-                <dt>Candidates trained / committed</dt>
-                <dd data-testid="work-candidates">
-                  {status.work.proposed} / {status.work.committed}
-                </dd>
-                <dt>Your optimae on chain: verified / rejected</dt>
-                <dd data-testid="work-verdicts">
-                  {status.work.verified} / {status.work.rejected}
-                </dd>
-                <dt>Votes cast, blocks made</dt>
-                <dd data-testid="work-votes">
-                  {status.work.votesCast} votes, {status.work.blocksMade} blocks
-                </dd>
-              </dl>
-            )}
-            {status.work ? null : status.training === null ? (
-              <p>Starts with Start: the page measures its backends, then trains.</p>
-            ) : (
-              <dl data-testid="training">
-                <dt>Domain</dt>
-                <dd>{status.training.domainId}</dd>
-                <dt>Backend (fastest measured)</dt>
-                <dd data-testid="backend">
-                  {status.training.backend ?? 'measuring…'}
-                  {status.training.measurements
-                    .filter((m) => m.available && m.msPerStep !== null)
-                    .map((m) => ` · ${m.backend} ${m.msPerStep?.toFixed(2)} ms/step`)
-                    .join('')}
-                </dd>
-                <dt>State</dt>
-                <dd>
-                  {status.training.phase}
-                  {status.training.phase === 'training' &&
-                    ` (candidate ${Math.round(status.training.progress * 100)}%)`}
-                </dd>
-                <dt>Training data</dt>
-                <dd data-testid="training-data">
-                  {status.training.localData
-                    ? `your file: ${status.training.localData.rows} rows (evaluation stays on public data)`
-                    : "the domain's public data"}
-                </dd>
-                <dt>Verified best metric</dt>
-                <dd data-testid="training-best">{status.training.best ?? '…'}</dd>
-                <dt>Candidates proposed / verified / rejected</dt>
-                <dd data-testid="training-counts">
-                  {status.training.proposed} / {status.training.verified} /{' '}
-                  {status.training.rejected}
-                </dd>
-              </dl>
-            )}
-          </section>
-          {status.error && <p role="alert">{status.error}</p>}
-        </>
-      )}
-      {error !== null && <p role="alert">{error}</p>}
-    </main>
+          </ul>
+        </nav>
+        <span
+          className={`pill ${contributing ? 'pill-on' : ''}`}
+          data-testid="contributing-pill"
+          title={contributing ? 'This page is contributing' : 'This page is idle'}
+        >
+          {status === null ? 'starting…' : contributing ? 'contributing' : 'idle'}
+        </span>
+      </header>
+      <Alerts />
+      <main id="main" ref={mainRef} tabIndex={-1}>
+        <ViewBoundary key={route.view}>
+          <Suspense fallback={<p className="muted">Loading…</p>}>
+            <View route={route} />
+          </Suspense>
+        </ViewBoundary>
+      </main>
+      <footer className="foot">
+        <p>
+          doin: browsers train models together and agree on one proof-of-optimization chain.
+          Everything here runs in this page; the chain is kept in this browser.
+        </p>
+      </footer>
+    </>
   );
+}
+
+function View({ route }: { route: Route }) {
+  switch (route.view) {
+    case 'home':
+      return <Home />;
+    case 'explorer':
+      return <Explorer before={route.before} />;
+    case 'block':
+      return <BlockPage id={route.id} />;
+    case 'account':
+      return <AccountPage id={route.id} />;
+    case 'models':
+      return <Models domainId={route.domainId} />;
+    case 'wallet':
+      return <Wallet />;
+    case 'settings':
+      return <Settings />;
+    default:
+      return (
+        <section>
+          <h1>Not found</h1>
+          <p>
+            There is no view at <code>#{route.path}</code>. <a href={href.home()}>Go home</a>.
+          </p>
+        </section>
+      );
+  }
 }

@@ -1,70 +1,205 @@
+/**
+ * The app's state, fed by the node: its events (`doin.on`) and a status refresh every second
+ * (and on every event). Views read slices with `useNodeStore(selector)`; the chain views refetch
+ * when `headVersion` moves (a new head).
+ */
 import { create } from 'zustand';
-import type { DoinNode, NodeStatus } from '../src/node/api';
+import type { DoinEvent, DoinNode, NodeStatus, TransferReceipt } from '../src/node/api';
+import { errorText } from './format';
 
 const POLL_MS = 1000;
+const MAX_ACTIVITY = 40;
+const MAX_ERRORS = 5;
+
+export interface ActivityItem {
+  id: number;
+  at: number;
+  event: DoinEvent;
+}
+
+export interface AppError {
+  id: number;
+  at: number;
+  message: string;
+}
 
 interface NodeState {
   node: DoinNode | null;
+  /** The profile this page runs (settings and storage are kept per profile). */
+  profile: string;
   status: NodeStatus | null;
+  /** This page's account id as the chain writes it (hex key; the peer id embeds it). */
+  selfAccount: string | null;
+  /** True once `node.ready` resolved. */
+  ready: boolean;
   busy: boolean;
-  error: string | null;
+  /** Problems the app met (failed start, bad file…), newest last; status().error is separate. */
+  errors: AppError[];
+  /** Bumps on every new head: chain views refetch on it. */
+  headVersion: number;
+  /** Recent node events, newest first (the live view's activity list). */
+  activity: ActivityItem[];
+  /**
+   * The GPU share the user picked: applied at once while contributing, used by the next
+   * start otherwise. Starts at the saved setting.
+   */
+  dutyCycle: number;
+  /** Transfers this page signed since it was opened, newest first (the wallet tracks them). */
+  sent: TransferReceipt[];
   refresh(): void;
+  start(): Promise<void>;
+  stop(): Promise<void>;
   toggleContributing(): Promise<void>;
+  setDutyCycle(dutyCycle: number): Promise<void>;
   loadLocalData(file: File): Promise<void>;
+  reportError(message: string): void;
+  dismissError(id: number): void;
 }
+
+let nextId = 1;
 
 export const useNodeStore = create<NodeState>()((set, get) => ({
   node: null,
+  profile: 'default',
   status: null,
+  selfAccount: null,
+  ready: false,
   busy: false,
-  error: null,
+  errors: [],
+  headVersion: 0,
+  activity: [],
+  dutyCycle: 1,
+  sent: [],
   refresh() {
-    const { node } = get();
-    if (node) set({ status: node.status() });
+    const { node, ready } = get();
+    if (!node || !ready) return;
+    try {
+      set({ status: node.status() });
+    } catch (err) {
+      get().reportError(errorText(err));
+    }
+  },
+  reportError(message) {
+    set((s) => {
+      // The same message again only moves to the end (a retrying relay must not fill the list).
+      const others = s.errors.filter((e) => e.message !== message);
+      return {
+        errors: [...others, { id: nextId++, at: Date.now(), message }].slice(-MAX_ERRORS),
+      };
+    });
+  },
+  dismissError(id) {
+    set((s) => ({ errors: s.errors.filter((e) => e.id !== id) }));
   },
   async loadLocalData(file) {
     const { node } = get();
     if (!node) return;
-    set({ busy: true, error: null });
+    set({ busy: true });
     try {
       await node.loadLocalData(await file.text());
     } catch (err) {
-      set({ error: `${file.name}: ${err instanceof Error ? err.message : String(err)}` });
+      get().reportError(`${file.name}: ${errorText(err)}`);
     } finally {
-      set({ busy: false, status: node.status() });
+      set({ busy: false });
+      get().refresh();
+    }
+  },
+  async start() {
+    const { node, busy, dutyCycle } = get();
+    if (!node || busy) return;
+    set({ busy: true });
+    try {
+      await node.start({ dutyCycle });
+    } catch (err) {
+      get().reportError(`could not start: ${errorText(err)}`);
+    } finally {
+      set({ busy: false });
+      get().refresh();
+    }
+  },
+  async stop() {
+    const { node, busy } = get();
+    if (!node || busy) return;
+    set({ busy: true });
+    try {
+      await node.stop();
+    } catch (err) {
+      get().reportError(`could not stop: ${errorText(err)}`);
+    } finally {
+      set({ busy: false });
+      get().refresh();
     }
   },
   async toggleContributing() {
-    const { node, status, busy } = get();
-    if (!node || !status || busy) return;
-    set({ busy: true, error: null });
+    const { status } = get();
+    if (!status) return;
+    await (status.contributing ? get().stop() : get().start());
+  },
+  async setDutyCycle(dutyCycle) {
+    const clamped = Math.min(1, Math.max(0.05, dutyCycle));
+    set({ dutyCycle: clamped });
+    const { node, status } = get();
+    if (!node || !status?.contributing) return; // remembered for the next start
     try {
-      await (status.contributing ? node.stop() : node.start());
+      await node.start({ dutyCycle: clamped });
     } catch (err) {
-      set({ error: err instanceof Error ? err.message : String(err) });
+      get().reportError(`GPU share not applied: ${errorText(err)}`);
     } finally {
-      set({ busy: false, status: node.status() });
+      get().refresh();
     }
   },
 }));
 
-/** Feeds the store from the node: once when ready, then every second. Returns a stop function. */
-export function bindNode(node: DoinNode): () => void {
-  useNodeStore.setState({ node });
+function onEvent(event: DoinEvent): void {
+  const store = useNodeStore.getState();
+  useNodeStore.setState((s) => ({
+    activity: [{ id: nextId++, at: Date.now(), event }, ...s.activity].slice(0, MAX_ACTIVITY),
+    ...(event.type === 'head' ? { headVersion: s.headVersion + 1 } : {}),
+  }));
+  if (event.type === 'error') store.reportError(event.message);
+  store.refresh();
+}
+
+export interface BindOptions {
+  profile?: string;
+  /** The GPU share the slider starts with (the saved setting). */
+  dutyCycle?: number;
+}
+
+/**
+ * Feeds the store from the node: its events, and its status once ready and then every second.
+ * Returns a stop function.
+ */
+export function bindNode(node: DoinNode, options: BindOptions = {}): () => void {
+  useNodeStore.setState({
+    node,
+    ...(options.profile ? { profile: options.profile } : {}),
+    ...(options.dutyCycle ? { dutyCycle: options.dutyCycle } : {}),
+  });
   let timer: ReturnType<typeof setInterval> | undefined;
   let stopped = false;
+  let unsubscribe: (() => void) | undefined;
+  try {
+    unsubscribe = node.on(onEvent);
+  } catch (err) {
+    useNodeStore.getState().reportError(`no live events: ${errorText(err)}`);
+  }
   node.ready.then(
     () => {
       if (stopped) return;
+      useNodeStore.setState({ ready: true });
       useNodeStore.getState().refresh();
+      const status = useNodeStore.getState().status;
+      if (status) useNodeStore.setState({ selfAccount: status.accountId ?? null });
       timer = setInterval(() => useNodeStore.getState().refresh(), POLL_MS);
     },
     (err: unknown) => {
-      useNodeStore.setState({ error: err instanceof Error ? err.message : String(err) });
+      useNodeStore.getState().reportError(`the node did not start: ${errorText(err)}`);
     },
   );
   return () => {
     stopped = true;
     clearInterval(timer);
+    unsubscribe?.();
   };
 }

@@ -82,6 +82,9 @@ export interface WorkInfo {
   pool: number;
   /** The workers' share of time computing, in (0, 1] (the GPU-share setting). */
   dutyCycle: number;
+  /** 'training' while a candidate is being trained, with its progress (0-1). */
+  activity: 'idle' | 'training';
+  progress: number;
   /** The backend measurements behind the choice (empty until the workers started). */
   measurements: BackendSpeed[];
   /** The domain was fixed by the user (?domain= or settings) rather than chosen by reward. */

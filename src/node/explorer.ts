@@ -68,8 +68,19 @@ export function createExplorer(deps: ExplorerDeps) {
 
   const detailAt = async (height: number): Promise<BlockDetail | null> => {
     const summary = index.summaryAt(height);
+    if (height === 0 && summary) {
+      // Genesis carries nothing but the network's parameters (its prevHash is their hash).
+      const genesis = p.tree.blockAtHeight(0);
+      return {
+        ...summary,
+        prevHash: genesis?.header.prevHash ?? '',
+        optimaeList: [],
+        transferList: [],
+        rewards: [],
+      };
+    }
     const best = index.bestBefore(height);
-    if (!summary || !best || height === 0) return null;
+    if (!summary || !best) return null;
     const block = await blockAt(height);
     return block ? blockDetail(block, summary.hash, params, best) : null;
   };

@@ -383,6 +383,8 @@ export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode 
           ...onChain(),
           pool: roles?.pool.size ?? 0,
           dutyCycle: currentDutyCycle,
+          activity: counters?.activity ?? 'idle',
+          progress: counters?.progress ?? 0,
           measurements: measurements.map((m) => ({ ...m })),
           domainFixed: options.trainDomain !== undefined,
           lastError: counters?.lastError ?? null,

@@ -178,6 +178,7 @@ export async function createNetworkParticipant(options: NetworkParticipantOption
   // ---- chain sync: one peer at a time, every connected peer once, again on orphans ----------
   let syncing = false;
   let lastSyncError: string | null = null;
+  let lastSyncErrorAt = 0;
   const syncs: SyncRecord[] = [];
   function requestSync(peerId: string): void {
     if (!peerId || peerId === net.peerId || peerId === net.relayPeerId) return;
@@ -204,6 +205,7 @@ export async function createNetworkParticipant(options: NetworkParticipantOption
         // A peer that served provably invalid blocks is dropped (discovery may bring it back).
         if (report.failure?.penalize) void net.hangUp(peerId);
         lastSyncError = error ? `sync from …${peerId.slice(-8)}: ${error}` : null;
+        lastSyncErrorAt = now();
         if (report.added > 0 || error) {
           syncs.push({ peerId, added: report.added, ms: performance.now() - started, error });
           if (syncs.length > 16) syncs.shift();
@@ -330,7 +332,8 @@ export async function createNetworkParticipant(options: NetworkParticipantOption
         peers: net.peers(),
         connections: net.connections(),
         syncing,
-        lastSyncError,
+        // A failed sync is news for a minute; the next good one clears it.
+        lastSyncError: now() - lastSyncErrorAt < SYNC_ERROR_SHOWN_MS ? lastSyncError : null,
         syncs: [...syncs],
       };
     },
@@ -369,3 +372,6 @@ export async function createNetworkParticipant(options: NetworkParticipantOption
     stop: () => net.stop(),
   };
 }
+
+/** How long a failed sync stays in the snapshot (status().error). */
+const SYNC_ERROR_SHOWN_MS = 60_000;

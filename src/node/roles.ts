@@ -34,6 +34,9 @@ export interface RoleCounters {
   lastError: string | null;
   /** When lastError happened (ms): the node shows it only while it is recent. */
   lastErrorAt: number;
+  /** What the optimizer worker is doing, and how far the current candidate is (0-1). */
+  activity: 'idle' | 'training';
+  progress: number;
 }
 
 export interface RolesDeps {
@@ -78,6 +81,8 @@ export function createRoles(deps: RolesDeps) {
     blocksMade: 0,
     lastError: null,
     lastErrorAt: 0,
+    activity: 'idle',
+    progress: 0,
   };
   let running = false;
   let round = 0;
@@ -217,10 +222,22 @@ export function createRoles(deps: RolesDeps) {
       round: round++,
       base: state.tipHash,
     });
-    const candidate = await optimizer.optimize(start.slice(), {
-      steps: deps.stepsPerCandidate,
-      seed,
-    });
+    counters.activity = 'training';
+    counters.progress = 0;
+    let candidate: Awaited<ReturnType<typeof optimizer.optimize>>;
+    try {
+      candidate = await optimizer.optimize(
+        start.slice(),
+        { steps: deps.stepsPerCandidate, seed },
+        {
+          onProgress: (event) => {
+            counters.progress = event.fraction;
+          },
+        },
+      );
+    } finally {
+      counters.activity = 'idle';
+    }
     counters.proposed++;
     const claimed = cheat ? candidate.metric * cheat.claimFactor : candidate.metric;
     const gain = improvement(domain, bestMetric, claimed);
