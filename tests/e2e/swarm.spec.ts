@@ -3,8 +3,10 @@
 // test net of a few seconds per block. Its stdout must be JSON lines only; once every node
 // reports height ≥ 2 the test stops it with SIGTERM (as Ctrl-C would), bounded by --duration
 // in any case, and the swarm must stop cleanly, with blocks made, rewards credited and all
-// nodes on one head (exit status 0).
+// nodes on one head (exit status 0). Then: a node's Chromium killed -9 is restarted on its
+// profile with the same identity, and a second run on the same --profile-dir keeps them all.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -130,4 +132,102 @@ test('the swarm command runs three nodes that make blocks, earn rewards and agre
   );
   expect(after).toHaveLength(PEERS);
   expect(after.every((s) => s.contributing === false)).toBe(true);
+});
+
+/** Processes whose command line contains `text` (Linux /proc; no procps needed). */
+function processesWith(text: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      if (cmdline.includes(text)) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+/** Runs the swarm command; `onLine` sees each JSON line as it comes (and may signal `proc`). */
+async function runSwarm(
+  args: string[],
+  onLine: (line: Record<string, unknown>, proc: ChildProcess) => void,
+): Promise<{ exitCode: number | null; lines: Record<string, unknown>[]; stderr: string }> {
+  const proc = spawn(process.execPath, ['swarm/main.mjs', ...args], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child = proc;
+  const lines: Record<string, unknown>[] = [];
+  let stderr = '';
+  let buffer = '';
+  proc.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  proc.stdout?.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString();
+    for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
+      const text = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      try {
+        const line = JSON.parse(text) as Record<string, unknown>;
+        lines.push(line);
+        onLine(line, proc);
+      } catch {
+        // the first test checks that stdout is JSON only
+      }
+    }
+  });
+  const exitCode = await new Promise<number | null>((resolve) => {
+    proc.on('exit', (code) => resolve(code));
+  });
+  return { exitCode, lines, stderr };
+}
+
+test('a crashed browser comes back with its profile, and a restarted swarm keeps its identities', async () => {
+  test.setTimeout(300_000);
+  const profileDir = join(dir, 'profiles');
+  const args = [
+    ...['--peers', '2', '--profile-dir', profileDir, '--domain', 'quadratic-16'],
+    ...['--backend', 'wasm', '--steps', '4', '--interval', '2', '--duration', '120'],
+  ];
+  const idsOf = (lines: Record<string, unknown>[]) =>
+    (lines.find((l) => l.event === 'ready')?.nodes as { node: string; peerId: string }[]) ?? [];
+
+  // Run 1: once both nodes are up, kill node-0's Chromium (as a crash would); the swarm must
+  // restart it on its profile (same peer id), then we stop it.
+  let killed = false;
+  let restarted = false;
+  let stopping = false;
+  let firstIds: { node: string; peerId: string }[] = [];
+  const first = await runSwarm(args, (line, proc) => {
+    if (line.event === 'ready') {
+      firstIds = line.nodes as typeof firstIds;
+      // The browser process of node-0: the one whose profile folder is node-0's.
+      const pids = processesWith(`--user-data-dir=${join(profileDir, 'node-0')}`);
+      for (const pid of pids) process.kill(pid, 'SIGKILL');
+      killed = pids.length > 0;
+    }
+    if (line.event === 'restart' && line.node === 'node-0') restarted = true;
+    const back = firstIds.find((n) => n.node === 'node-0')?.peerId;
+    if (restarted && line.event === 'status' && line.node === 'node-0' && line.up === true) {
+      expect(line.peerId).toBe(back);
+      // Once: a second SIGTERM means "quit at once" (no summary), like a second Ctrl-C.
+      if (!stopping) proc.kill('SIGTERM');
+      stopping = true;
+    }
+  });
+  expect(killed).toBe(true);
+  expect(restarted, first.stderr).toBe(true);
+  const summary = first.lines.find((l) => l.event === 'summary') as unknown as SummaryLine;
+  expect(summary.restarts).toBeGreaterThanOrEqual(1);
+  expect(summary.nodes.every((n) => n.up)).toBe(true);
+
+  // Run 2 on the same profiles: the same identities come back.
+  const second = await runSwarm(args, (line, proc) => {
+    if (line.event === 'ready') proc.kill('SIGTERM'); // 'ready' comes once
+  });
+  expect(idsOf(second.lines)).toEqual(firstIds);
+  expect(second.exitCode, second.stderr).toBe(0);
 });
