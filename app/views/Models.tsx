@@ -293,25 +293,17 @@ function ForecastPlayground({
         16 real values before it.
       </p>
       {examples.length > 1 && (
-        <div className="field">
-          <label htmlFor="forecast-example">Stretch of the series</label>
-          <select
-            id="forecast-example"
-            value={choice}
-            onChange={(event) => {
-              const next = Number(event.currentTarget.value);
-              setChoice(next);
-              const w = (examples[next]?.input as { window?: number[] } | undefined)?.window ?? [];
-              setText(w.map((n) => n.toFixed(4)).join(', '));
-            }}
-          >
-            {examples.map((e, i) => (
-              <option key={e.label} value={i}>
-                {e.label}
-              </option>
-            ))}
-          </select>
-        </div>
+        <ExamplePicker
+          id="forecast-example"
+          label="Stretch of the series"
+          examples={examples}
+          choice={choice}
+          onChoose={(next) => {
+            setChoice(next);
+            const w = (examples[next]?.input as { window?: number[] } | undefined)?.window ?? [];
+            setText(w.map((n) => n.toFixed(4)).join(', '));
+          }}
+        />
       )}
       {forecasting && <p className="muted">Forecasting along the series…</p>}
       {forecastError && <p className="form-error">{forecastError}</p>}
@@ -427,24 +419,16 @@ function HousingPlayground({
         from 13 features. Start from a real row and change what you like.
       </p>
       {examples.length > 0 && (
-        <div className="field">
-          <label htmlFor="housing-example">Start from</label>
-          <select
-            id="housing-example"
-            value={choice}
-            onChange={(event) => {
-              const next = Number(event.currentTarget.value);
-              setChoice(next);
-              setValues(rowValues(examples[next]));
-            }}
-          >
-            {examples.map((e, i) => (
-              <option key={e.label} value={i}>
-                {e.label}
-              </option>
-            ))}
-          </select>
-        </div>
+        <ExamplePicker
+          id="housing-example"
+          label="Start from"
+          examples={examples}
+          choice={choice}
+          onChoose={(next) => {
+            setChoice(next);
+            setValues(rowValues(examples[next]));
+          }}
+        />
       )}
       <div className="feature-grid">
         {HOUSING_FEATURES.map((f) => (
@@ -532,24 +516,16 @@ function VectorPlayground({
       }}
     >
       {examples.length > 1 && (
-        <div className="field">
-          <label htmlFor="vector-example">Example</label>
-          <select
-            id="vector-example"
-            value={choice}
-            onChange={(event) => {
-              const next = Number(event.currentTarget.value);
-              setChoice(next);
-              setText(toText(examples[next]?.input));
-            }}
-          >
-            {examples.map((e, i) => (
-              <option key={e.label} value={i}>
-                {e.label}
-              </option>
-            ))}
-          </select>
-        </div>
+        <ExamplePicker
+          id="vector-example"
+          label="Example"
+          examples={examples}
+          choice={choice}
+          onChoose={(next) => {
+            setChoice(next);
+            setText(toText(examples[next]?.input));
+          }}
+        />
       )}
       <div className="field">
         <label htmlFor="vector-input">
@@ -583,5 +559,31 @@ function VectorPlayground({
         )}
       </Answer>
     </form>
+  );
+}
+
+/** A labelled choice among the domain's ready-made examples. */
+function ExamplePicker(props: {
+  id: string;
+  label: string;
+  examples: readonly InferenceExample[];
+  choice: number;
+  onChoose: (index: number) => void;
+}) {
+  return (
+    <div className="field">
+      <label htmlFor={props.id}>{props.label}</label>
+      <select
+        id={props.id}
+        value={props.choice}
+        onChange={(event) => props.onChoose(Number(event.currentTarget.value))}
+      >
+        {props.examples.map((e, i) => (
+          <option key={e.label} value={i}>
+            {e.label}
+          </option>
+        ))}
+      </select>
+    </div>
   );
 }

@@ -272,6 +272,12 @@ export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode 
       },
       compute: startCompute,
       stepsPerCandidate: options.stepsPerCandidate ?? 4_000,
+      beforeCandidate: () => {
+        // An unfixed domain follows the chain: once one is nearly solved, move to the next.
+        if (options.trainDomain === undefined) {
+          domainId = chooseDomain(p.tree.state, null) ?? domainId;
+        }
+      },
       onVoted: (vote, voteDomain) =>
         hub.emit({
           type: 'vote',

@@ -61,6 +61,8 @@ export interface RolesDeps {
   onCommitted?(commit: Commit, id: Hash): void;
   /** Told when a pool entry changed (null: it left the pool), e.g. to persist the pool. */
   onPoolChange?(id: Hash, entry: PoolEntry | null): void;
+  /** Called before each candidate while no evaluation runs (e.g. to re-choose the domain). */
+  beforeCandidate?(): void;
   /** Told when this page voted. */
   onVoted?(vote: Vote, domainId: string): void;
   /** Told when a transfer entered or left the mempool (null), e.g. to persist our own. */
@@ -129,6 +131,7 @@ export function createRoles(deps: RolesDeps) {
     for (const [id, entry] of pool) {
       if (state.recentCommits[id] !== undefined || !bases.has(entry.commit.baseHash)) {
         pool.delete(id);
+        blobAttempts.delete(id);
         deps.onPoolChange?.(id, null);
       }
     }
@@ -153,6 +156,27 @@ export function createRoles(deps: RolesDeps) {
   }
 
   // ---- evaluator ------------------------------------------------------------------------------
+  /**
+   * Parameters can be out of reach for a moment (the reveal came by gossip through the relay
+   * before the direct connection to the optimizer was up): try again a few times, then say so.
+   */
+  const blobAttempts = new Map<Hash, number>();
+  function retryLater(id: Hash): void {
+    const attempts = (blobAttempts.get(id) ?? 0) + 1;
+    blobAttempts.set(id, attempts);
+    const hash = pool.get(id)?.reveal?.paramsHash.slice(0, 12) ?? id.slice(0, 12);
+    if (attempts > BLOB_RETRIES) {
+      noteError(`evaluation skipped: parameters ${hash}… stayed unreachable`);
+      return;
+    }
+    setTimeout(() => {
+      if (!running || !pool.has(id)) return;
+      evaluated.delete(id);
+      evaluationQueue.push(id);
+      void evaluateQueued();
+    }, BLOB_RETRY_MS * attempts);
+  }
+
   async function evaluateQueued(): Promise<void> {
     if (evaluating) return;
     evaluating = true;
@@ -161,7 +185,8 @@ export function createRoles(deps: RolesDeps) {
         if (!running || evaluated.has(id)) continue;
         evaluated.add(id);
         await evaluate(id).catch((err: unknown) => {
-          noteError(`evaluation failed: ${message(err)}`);
+          if (err instanceof BlobUnavailableError) retryLater(id);
+          else noteError(`evaluation failed: ${message(err)}`);
         });
       }
     } finally {
@@ -183,7 +208,7 @@ export function createRoles(deps: RolesDeps) {
       return;
     }
     const params = await deps.blob(reveal.paramsHash, commit.optimizer);
-    if (!params) throw new Error(`parameters ${reveal.paramsHash.slice(0, 12)}… unavailable`);
+    if (!params) throw new BlobUnavailableError(reveal.paramsHash);
     const { evaluator } = await deps.compute();
     const result = await evaluator.evaluate(
       params.slice(),
@@ -383,6 +408,9 @@ export function createRoles(deps: RolesDeps) {
       loop = (async () => {
         while (running) {
           try {
+            // Between candidates, with no evaluation in flight, the node may change domain
+            // (its workers are per domain, and switching replaces them).
+            if (!evaluating) deps.beforeCandidate?.();
             await optimizeOnce();
           } catch (err) {
             if (!running) break;
@@ -411,6 +439,16 @@ export type Roles = ReturnType<typeof createRoles>;
 
 const REVEAL_DELAY_MS = 500;
 const BLOCK_TICK_MS = 2_000;
+/** Fetch attempts for a candidate's parameters after the first, and the wait before each. */
+const BLOB_RETRIES = 4;
+const BLOB_RETRY_MS = 3_000;
+
+class BlobUnavailableError extends Error {
+  constructor(hash: Hash) {
+    super(`parameters ${hash.slice(0, 12)}… unavailable`);
+  }
+}
+
 /** Transfers kept at most (the gossip validator already limits each sender's rate). */
 const MAX_MEMPOOL = 4_096;
 
