@@ -9,7 +9,7 @@ const USAGE = `Usage: doin <command> [options]
 
   swarm   run N headless Chromium nodes on a doin network (doin swarm --help)
   relay   run a relay that serves the app and bootstraps browsers
-          (--host, --port, --http-host, --http-port, --key)`;
+          (--host, --port, --http-host, --http-port, --key, --network, --announce)`;
 
 const [command, ...rest] = process.argv.slice(2);
 if (command === 'swarm') {

@@ -147,6 +147,20 @@ try {
   await shot('settings', '#/settings');
   await a.setViewportSize(PHONE);
   await shot('phone', '#/', '[data-testid^="chart-plot-"] canvas');
+
+  // The widget as an embedding site shows it (a small iframe-sized page), caught up with the chain.
+  const widget = await a.context().newPage();
+  await widget.setViewportSize({ width: 360, height: 300 });
+  await widget.goto(`${relay?.appUrl}widget.html?backend=wasm&profile=shot-widget`);
+  await widget.waitForFunction(() => typeof window.doin === 'object');
+  await widget.evaluate(() => window.doin.ready);
+  const height = (await status(a)).head.height;
+  await waitFor('the widget to catch up', async () =>
+    widget.evaluate((h) => window.doin.status().head.height >= h, height),
+  );
+  await widget.waitForTimeout(1500);
+  await widget.screenshot({ path: join(args.out, 'widget.png') });
+  log('saved widget.png');
 } finally {
   await Promise.all(browsers.map((browser) => browser.close().catch(() => {})));
   await relay?.stop();
