@@ -2,17 +2,13 @@
 // cheap domain) and three pages, each in its own Chromium process, shared by the tests below:
 // page a is started from its Start button; b and c start on their own and make blocks.
 import '../../relay/polyfills.js';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, expect, type Page, test } from '@playwright/test';
-import { startRelay } from '../../relay/relay.js';
-import { createNetworkParams } from '../../src/core/params';
-import { quadraticDescriptor } from '../../src/domains/quadratic';
 import type { NodeStatus } from '../../src/node/api';
 import { openAppPage } from '../support/browsers';
-
-type Relay = Awaited<ReturnType<typeof startRelay>>;
+import { type Relay, startFastRelay } from '../support/testnet';
 
 const status = (page: Page): Promise<NodeStatus> => page.evaluate(() => window.doin.status());
 const go = (page: Page, hash: string) =>
@@ -32,20 +28,7 @@ test.describe
     test.beforeAll(async ({ playwright }) => {
       test.setTimeout(120_000);
       dir = await mkdtemp(join(tmpdir(), 'doin-app-'));
-      const network = createNetworkParams({
-        name: 'doin-e2e-app',
-        genesisTimestamp: Date.now() - 60_000,
-        targetBlockTimeMs: 3_000,
-        domains: [quadraticDescriptor],
-      });
-      const networkPath = join(dir, 'network.json');
-      await writeFile(networkPath, JSON.stringify(network));
-      relay = await startRelay({
-        port: 0,
-        httpPort: 0,
-        keyPath: join(dir, 'relay-key'),
-        networkPath,
-      });
+      relay = await startFastRelay(dir, 'doin-e2e-app');
       const appUrl = relay.appUrl;
       // Cheap work: wasm (no backend race), 4 steps per candidate. Page a names no domain, so the
       // settings test can fix one; the network has only the cheap one to choose from anyway.

@@ -2,18 +2,16 @@
 // domain and a test net of a few seconds per block. They optimize, verify each other's
 // candidates in quorums, make blocks, and agree on one chain with rewards for the work.
 import '../../relay/polyfills.js';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, expect, type Page, test } from '@playwright/test';
-import { startRelay } from '../../relay/relay.js';
 import { blockHash } from '../../src/core/objects';
-import { createNetworkParams } from '../../src/core/params';
 import { quadraticDescriptor } from '../../src/domains/quadratic';
 import { parseArchive } from '../../src/storage/archive';
 import { openAppPage } from '../support/browsers';
+import { type Relay, startFastRelay } from '../support/testnet';
 
-type Relay = Awaited<ReturnType<typeof startRelay>>;
 let relay: Relay | null = null;
 let dir: string;
 const browsers: Browser[] = [];
@@ -31,15 +29,7 @@ test('pages optimize, verify each other and agree on a chain with rewards', asyn
   playwright,
 }) => {
   test.setTimeout(240_000);
-  const network = createNetworkParams({
-    name: 'doin-e2e-fast',
-    genesisTimestamp: Date.now() - 60_000,
-    targetBlockTimeMs: 3_000,
-    domains: [quadraticDescriptor],
-  });
-  const networkPath = join(dir, 'network.json');
-  await writeFile(networkPath, JSON.stringify(network));
-  relay = await startRelay({ port: 0, httpPort: 0, keyPath: join(dir, 'relay-key'), networkPath });
+  relay = await startFastRelay(dir, 'doin-e2e-fast');
   const appUrl = relay.appUrl;
 
   // wasm: skip measuring every backend on a 2-core box (the choice itself is tested elsewhere);

@@ -7,14 +7,13 @@
 // profile with the same identity, and a second run on the same --profile-dir keeps them all.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { createNetworkParams } from '../../src/core/params';
-import { quadraticDescriptor } from '../../src/domains/quadratic';
 import { repoRoot } from '../../swarm/launch.mjs';
 import type { StatusLine, SummaryLine } from '../../swarm/swarm.mjs';
+import { writeFastNetwork } from '../support/testnet';
 
 const PEERS = 3;
 let dir: string;
@@ -35,14 +34,7 @@ test.afterAll(async () => {
 
 test('the swarm command runs three nodes that make blocks, earn rewards and agree on the head', async () => {
   test.setTimeout(420_000);
-  const network = createNetworkParams({
-    name: 'doin-e2e-swarm',
-    genesisTimestamp: Date.now() - 60_000,
-    targetBlockTimeMs: 3_000,
-    domains: [quadraticDescriptor],
-  });
-  const networkPath = join(dir, 'network.json');
-  await writeFile(networkPath, JSON.stringify(network));
+  const networkPath = await writeFastNetwork(dir, 'doin-e2e-swarm');
 
   // wasm and 4 steps per candidate, as in the participant test: cheap candidates, steady blocks.
   const args = [

@@ -3,17 +3,14 @@
 // user allows GPU use in the widget's prompt, and status events come back; a hostile page on a
 // third origin that embeds the same widget URL gets no reply and cannot start it.
 import '../../relay/polyfills.js';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, expect, type Frame, type Page, test } from '@playwright/test';
-import { startRelay } from '../../relay/relay.js';
-import { createNetworkParams } from '../../src/core/params';
-import { quadraticDescriptor } from '../../src/domains/quadratic';
+import { type Relay, startFastRelay } from '../support/testnet';
 
-type Relay = Awaited<ReturnType<typeof startRelay>>;
 /** What the host page (below) keeps on its window. */
 type HostWindow = Window & { received: unknown[]; call(data: unknown): void };
 interface Message {
@@ -104,15 +101,7 @@ let widgetBase = '';
 
 test.beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'doin-widget-'));
-  const network = createNetworkParams({
-    name: 'doin-e2e-widget',
-    genesisTimestamp: Date.now() - 60_000,
-    targetBlockTimeMs: 3_000,
-    domains: [quadraticDescriptor],
-  });
-  const networkPath = join(dir, 'network.json');
-  await writeFile(networkPath, JSON.stringify(network));
-  relay = await startRelay({ port: 0, httpPort: 0, keyPath: join(dir, 'relay-key'), networkPath });
+  relay = await startFastRelay(dir, 'doin-e2e-widget');
   widgetBase = `${relay.appUrl}widget.html?domain=quadratic-16&backend=wasm&steps=4`;
   // Two more origins: the host and a hostile page. Both embed the widget with ?hosts= naming the
   // host (`/?autostart=1` adds autostart; `/?consent=1` leaves hosts= out).
