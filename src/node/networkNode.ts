@@ -72,7 +72,6 @@ export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode 
    */
   let domainId = chooseDomain(genesisState(options.params), options.trainDomain ?? null) ?? '';
   const hub = createEventHub();
-  const mine = { verified: 0, rejected: 0 };
 
   let compute: Promise<{ optimizer: ComputeClient; evaluator: ComputeClient }> | null = null;
   let computeDomain = '';
@@ -196,10 +195,6 @@ export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode 
         }
         const a = event.assessment;
         const isMine = participant !== null && a.optimizer === participant.key.publicKey;
-        if (isMine) {
-          if (a.verdict === 'accepted') mine.verified++;
-          else mine.rejected++;
-        }
         hub.emit({
           type: 'optimae',
           commitId: a.commitId,
@@ -323,7 +318,7 @@ export function createNetworkNode(options: NetworkNodeOptions): NetworkDoinNode 
   /** This page's optimae on the main chain (from the chain index: survives reloads and reorgs). */
   const onChain = (): { verified: number; rejected: number } => {
     const p = participant;
-    if (!explorer || !p) return { verified: mine.verified, rejected: mine.rejected };
+    if (!explorer || !p) return { verified: 0, rejected: 0 };
     const counts = explorer.verdictsOf(p.key.publicKey);
     return { verified: counts.accepted, rejected: counts['false-claim'] + counts.stale };
   };
