@@ -8,6 +8,8 @@ import type { DoinEvent, DoinNode, NodeStatus, TransferReceipt } from '../src/no
 import { errorText } from './format';
 
 const POLL_MS = 1000;
+/** How long node events wait to be rendered together. */
+const EVENT_FLUSH_MS = 250;
 const MAX_ACTIVITY = 40;
 const MAX_ERRORS = 5;
 
@@ -150,13 +152,35 @@ export const useNodeStore = create<NodeState>()((set, get) => ({
   },
 }));
 
+/**
+ * Node events arrive while the node is handling gossip (a block's head event fires inside its
+ * validation): the app only queues them there, and renders them a moment later, together, so a
+ * burst of blocks costs one render and one refetch instead of one each.
+ */
+let pendingEvents: { at: number; event: DoinEvent }[] = [];
+let flushScheduled = false;
+
 function onEvent(event: DoinEvent): void {
+  pendingEvents.push({ at: Date.now(), event });
+  if (flushScheduled) return;
+  flushScheduled = true;
+  setTimeout(flushEvents, EVENT_FLUSH_MS);
+}
+
+function flushEvents(): void {
+  flushScheduled = false;
+  const events = pendingEvents;
+  pendingEvents = [];
   const store = useNodeStore.getState();
+  const newHead = events.some(({ event }) => event.type === 'head');
   useNodeStore.setState((s) => ({
-    activity: [{ id: nextId++, at: Date.now(), event }, ...s.activity].slice(0, MAX_ACTIVITY),
-    ...(event.type === 'head' ? { headVersion: s.headVersion + 1 } : {}),
+    activity: [
+      ...events.reverse().map(({ at, event }) => ({ id: nextId++, at, event })),
+      ...s.activity,
+    ].slice(0, MAX_ACTIVITY),
+    ...(newHead ? { headVersion: s.headVersion + 1 } : {}),
   }));
-  if (event.type === 'error') store.reportError(event.message);
+  for (const { event } of events) if (event.type === 'error') store.reportError(event.message);
   store.refresh();
 }
 
