@@ -357,9 +357,17 @@ export function createWidgetBridge(options: BridgeOptions): WidgetBridge {
     }
   }
 
+  // Node events fire inside the node's gossip handling: forward them at once (cheap), but take
+  // the status snapshot after it, once per burst.
+  let statusCheckQueued = false;
   const unsubscribe = node.on((event: DoinEvent) => {
     emit(event.type, event);
-    checkStatus();
+    if (statusCheckQueued) return;
+    statusCheckQueued = true;
+    setTimeout(() => {
+      statusCheckQueued = false;
+      checkStatus();
+    }, 0);
   });
 
   /** The user's answer for `origin`, asking only when it was not given before. */
