@@ -689,6 +689,18 @@ describe('optimae', () => {
   let ts: number;
   const block = (optimae: Optimae[]) => assembleBlock(state, key('bob'), ts, optimae).block;
   const net = () => state.networkId;
+  /** A well-signed vote on the honest optimae by mallory, who is not in its selected quorum. */
+  const outsideVote = () =>
+    signVote(
+      {
+        commitId: at(honest.votes, 0).commitId,
+        paramsHash: honest.reveal.paramsHash,
+        evaluator: key('mallory').publicKey,
+        metric: best(state) * 0.2,
+      },
+      key('mallory'),
+      net(),
+    );
 
   beforeAll(() => {
     state = tipState();
@@ -709,17 +721,7 @@ describe('optimae', () => {
   });
 
   it('refuses a vote from outside the selected quorum', () => {
-    const mallory = key('mallory');
-    const vote = signVote(
-      {
-        commitId: at(honest.votes, 0).commitId,
-        paramsHash: honest.reveal.paramsHash,
-        evaluator: mallory.publicKey,
-        metric: best(state) * 0.2,
-      },
-      mallory,
-      net(),
-    );
+    const vote = outsideVote();
     expectRejected(
       state,
       block([{ ...honest, votes: [...honest.votes, vote] }]),
@@ -895,17 +897,7 @@ describe('optimae', () => {
     expectRejected(state, at_(opensAt, [lone]), 'optimae', /did not agree/);
     const accepted = expectAccepted(state, at_(opensAt + 1, [lone]));
     expect(at(accepted.assessments, 0)).toMatchObject({ verdict: 'accepted', quorumMode: 'open' });
-    const mallory = key('mallory');
-    const outside = signVote(
-      {
-        commitId: at(honest.votes, 0).commitId,
-        paramsHash: honest.reveal.paramsHash,
-        evaluator: mallory.publicKey,
-        metric: best(state) * 0.2,
-      },
-      mallory,
-      net(),
-    );
+    const outside = outsideVote();
     expectRejected(state, at_(opensAt, [{ ...honest, votes: [outside] }]), 'optimae', /outside/);
     expectAccepted(state, at_(opensAt + 1, [{ ...honest, votes: [outside] }]));
     // Open still means at most K votes, and a false claim is still a false claim.
